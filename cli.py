@@ -1,0 +1,273 @@
+"""casecheck: check children's social care case records against timescales and standards.
+
+The command line only: it reads options, calls the engine and prints.  Errors are one line on
+stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+import orjson
+
+from engine.calendar import CalendarRangeError
+from engine.findings import CaseResult
+from engine.intake import InputError, RawRecord, read_records
+from engine.profiles import ProfileError, build_ruleset, builtin_profiles, load_profile
+from engine.rulebook import RuleError, load_library
+
+
+class AsOf(click.ParamType):
+    name = "date"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date YYYY-MM-DD", param, ctx)
+
+
+AS_OF = click.option("--as-of", "as_of", type=AsOf(), default=None,
+                     help="Evaluate as the case stood on this date (default: today).")
+PROFILE = click.option("--profile", default="england", show_default=True,
+                       help="Built-in profile name or path to a profile YAML file.")
+
+
+def _die(message: str, code: int = 2) -> None:
+    click.echo(f"casecheck: {message}", err=True)
+    sys.exit(code)
+
+
+def _ruleset(profile: str, warn: int | None = None):  # type: ignore[no-untyped-def]
+    try:
+        prof = load_profile(profile)
+        return build_ruleset(prof, load_library(vocabulary=prof.vocabulary), warn=warn)
+    except (ProfileError, RuleError) as exc:
+        _die(str(exc))
+
+
+@click.group()
+@click.version_option(package_name="casecheck")
+def main() -> None:
+    """Check case records against statutory timescales and practice standards."""
+
+
+@main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@AS_OF
+@PROFILE
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--warn", type=click.IntRange(0, 60), default=None,
+              help="Warning window in working days for 'due soon' (default: the profile's).")
+def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | None) -> None:
+    """Check one case record (a .json file)."""
+    from engine.report_json import case_json
+    from engine.report_text import case_text
+    from engine.sweep import evaluate_raw
+
+    ruleset = _ruleset(profile, warn)
+    as_of = as_of or date.today()
+    try:
+        raws = list(read_records(case))
+    except InputError as exc:
+        _die(str(exc))
+    if len(raws) != 1:
+        _die(f"{case}: 'check' takes one case; found {len(raws)} (use 'sweep' for many)")
+    raw: RawRecord = raws[0]
+    try:
+        result: CaseResult = evaluate_raw(raw, ruleset, as_of)[0]
+    except CalendarRangeError as exc:
+        _die(str(exc))
+    if fmt == "json":
+        click.echo(case_json(result, indent=True).decode())
+    else:
+        click.echo(case_text(result))
+    if not result.evaluated:
+        first = result.errors[0]
+        _die(f"{raw.source}: {first.pointer or '/'}: {first.message}"
+             + (f" (got {first.value!r})" if first.value else ""), 1)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Folder for findings.jsonl and summary.json.")
+@AS_OF
+@PROFILE
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--warn", type=click.IntRange(0, 60), default=None)
+def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, workers: int,
+          warn: int | None) -> None:
+    """Check every record in a folder of *.json files or a .jsonl file."""
+    from engine.sweep import sweep as run_sweep
+    from engine.sweep import terminal_progress
+
+    ruleset = _ruleset(profile, warn)
+    try:
+        summary = run_sweep(input_path, out_dir, ruleset, as_of or date.today(), workers,
+                            progress=terminal_progress)
+    except (InputError, CalendarRangeError) as exc:
+        _die(str(exc))
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    rec = summary["records"]
+    click.echo(f"read {rec['read']}, evaluated {rec['evaluated']}, rejected {rec['rejected']}"
+               f" -> {out_dir / 'findings.jsonl'}, {out_dir / 'summary.json'}")
+    st = summary["statuses"]
+    parts = [f"{k} {st[k]}" for k in ("met", "late", "overdue", "due_soon", "pending",
+                                       "not_met", "insufficient_data") if st.get(k)]
+    click.echo("findings: " + (", ".join(parts) or "none"))
+
+
+@main.group()
+def rules() -> None:
+    """List, lint, test and explain the rules."""
+
+
+def _library():  # type: ignore[no-untyped-def]
+    library = load_library()
+    return library
+
+
+@rules.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--profile", default=None, help="Only the rules this profile applies.")
+def rules_list(fmt: str, profile: str | None) -> None:
+    """Every rule: id, title, kind, pack and source."""
+    library = _library()
+    ids = sorted(library.rules)
+    if profile:
+        try:
+            ids = load_profile(profile).rule_ids(library)
+        except ProfileError as exc:
+            _die(str(exc))
+    rows = []
+    for rid in ids:
+        r = library.rules[rid]
+        rows.append({"id": rid, "title": r.rule.title, "kind": r.rule.kind, "pack": r.pack,
+                     "source": f"{r.rule.source.document}, {r.rule.source.section}",
+                     "standard": r.rule.standard})
+    if fmt == "json":
+        click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        return
+    for row in rows:
+        click.echo(f"{row['id']:<34} {row['pack']:<9} {row['kind']:<10} {row['title']}")
+        click.echo(f"{'':<34} source: {row['source']}")
+    for err in library.errors:
+        click.echo(f"ERROR {err}", err=True)
+
+
+@rules.command("lint")
+def rules_lint() -> None:
+    """Validate every rule file and profile; check each rule's tests cover its statuses."""
+    from engine.ruletests import coverage_problems
+
+    library = _library()
+    problems = list(library.errors)
+    if not library.errors:
+        problems += coverage_problems(library)
+        for name in builtin_profiles():
+            try:
+                prof = load_profile(name)
+                build_ruleset(prof, library)
+            except (ProfileError, RuleError) as exc:
+                problems.append(str(exc))
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        _die(f"{len(problems)} problem(s) in rule files or profiles", 1)
+    click.echo(f"{len(library.rules)} rules in {len(library.packs)} packs, "
+               f"{len(builtin_profiles())} profiles: ok")
+
+
+@rules.command("test")
+@click.argument("rule_ids", nargs=-1)
+@click.option("-v", "--verbose", is_flag=True, help="List every case, not only failures.")
+def rules_test(rule_ids: tuple[str, ...], verbose: bool) -> None:
+    """Run the test cases written beside each rule."""
+    from engine.ruletests import run_rule_tests
+
+    library = _library()
+    if library.errors:
+        for err in library.errors:
+            click.echo(err, err=True)
+        _die("rule files have errors", 1)
+    unknown = [r for r in rule_ids if r not in library.rules]
+    if unknown:
+        _die(f"unknown rule(s): {', '.join(unknown)}")
+    outcomes = run_rule_tests(library, list(rule_ids) or None)
+    failed = [o for o in outcomes if not o.passed]
+    for o in outcomes:
+        if verbose or not o.passed:
+            mark = "ok  " if o.passed else "FAIL"
+            click.echo(f"{mark} {o.rule} {o.name}" + ("" if o.passed else f"\n     {o.where}: "
+                                                        f"{o.detail}"))
+    rules_n = len({o.rule for o in outcomes})
+    click.echo(f"rules: {len(outcomes) - len(failed)} passed, {len(failed)} failed "
+               f"({rules_n} rules)")
+    if failed:
+        sys.exit(1)
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.option("--case", "case", type=click.Path(path_type=Path), default=None,
+              help="Show the exact date ranges checked in this case.")
+@AS_OF
+@PROFILE
+def rules_explain(rule_id: str, case: Path | None, as_of: date | None, profile: str) -> None:
+    """A rule in plain English, with the exact date range it checks."""
+    from engine.explain import explain_rule
+
+    library = _library()
+    if rule_id not in library.rules:
+        from engine.ruleschema import did_you_mean
+
+        _die(f"unknown rule {rule_id!r}{did_you_mean(rule_id, set(library.rules))}")
+    try:
+        prof = load_profile(profile)
+        text = explain_rule(library, rule_id, prof, case, as_of or date.today())
+    except (ProfileError, RuleError, InputError) as exc:
+        _die(str(exc))
+    click.echo(text)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of case records (format casecheck/case-record@1)."""
+    from engine.records import CaseRecord
+
+    click.echo(orjson.dumps(CaseRecord.model_json_schema(), option=orjson.OPT_INDENT_2).decode())
+
+
+@main.command()
+@click.option("--cases", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@AS_OF
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Write JSONL here (default: standard output).")
+def generate(cases: int, seed: int, as_of: date | None, out: Path | None) -> None:
+    """Write a realistic synthetic cohort as JSONL, for demos and benchmarks."""
+    from engine.generate import generate_cohort
+
+    as_of = as_of or date.today()
+    if out is None:
+        stream = sys.stdout.buffer
+        for record in generate_cohort(cases, seed, as_of):
+            stream.write(orjson.dumps(record) + b"\n")
+        return
+    with out.open("wb") as fh:
+        for record in generate_cohort(cases, seed, as_of):
+            fh.write(orjson.dumps(record) + b"\n")
+    click.echo(f"wrote {cases} cases to {out}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Evaluate one case against a compiled rule set: obligations -> statuses -> findings.
+
+Rules are compiled once per rule set; each case is turned into one as-of view (events sorted
+once, bucketed by type) that every rule reads.  No I/O and no output formats here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .calendar import CalendarRangeError, WorkingCalendar
+from .caseview import CaseView
+from .findings import CaseResult, Finding, Problem
+from .messages import CHECK_MET, DEFAULTS, render
+from .obligations import CompiledRule, Obligation
+from .records import EVENT_TYPES, CaseRecord
+from .status import days_late, status_of
+
+
+@dataclass
+class RuleMeta:
+    """What a finding needs to say about its rule."""
+
+    id: str
+    title: str
+    pack: str
+    kind: str
+    source: str
+    target_label: str
+    anchor_label: str
+    messages: dict[str, str]
+    standard: str | None = None
+
+
+def _unit_words(unit: str, n: int | None) -> str:
+    word = "working days" if unit == "working_days" else "days"
+    return word[:-1] if n == 1 else word
+
+
+class RuleSet:
+    """Compiled rules plus the calendar and warning window of one profile."""
+
+    def __init__(self, rules: list[tuple[CompiledRule, RuleMeta]], calendar: WorkingCalendar,
+                 warn: int = 5, profile: str = "england",
+                 known_event_types: frozenset[str] = EVENT_TYPES) -> None:
+        self.rules = rules
+        self.known_event_types = known_event_types
+        self.calendar = calendar
+        self.warn = warn
+        self.profile = profile
+        self.event_types = frozenset().union(*(r.event_types for r, _ in rules))
+        self.episode_types = frozenset().union(*(r.episode_types for r, _ in rules))
+        self.meta = {m.id: m for _, m in rules}
+
+    def evaluate(self, record: CaseRecord, as_of: date, warn: int | None = None) -> CaseResult:
+        result = CaseResult(record.case_id, as_of, self.profile, evaluated=True,
+                            team=record.allocation.team if record.allocation else None)
+        view = CaseView(record, as_of, self.event_types, self.episode_types)
+        cal = self.calendar
+        try:
+            warn_until = cal.add_working_days(as_of, self.warn if warn is None else warn)
+        except CalendarRangeError as exc:
+            result.errors.append(Problem(str(exc), pointer="", expected="an as-of date the "
+                                         "calendar covers"))
+            return result
+        for rule, meta in self.rules:
+            try:
+                obligations = rule.evaluate(view, cal)
+                for ob in obligations:
+                    result.findings.append(self._finding(ob, meta, as_of, warn_until))
+            except CalendarRangeError as exc:
+                result.errors.append(Problem(str(exc), rule=meta.id,
+                                             expected="dates within the working-day calendar"))
+        result.findings.sort(key=lambda f: (f.rule, f.anchor_date, f.occurrence or 0,
+                                            f.anchor_id, f.member or ""))
+        return result
+
+    def _finding(self, ob: Obligation, meta: RuleMeta, as_of: date, warn_until: date) -> Finding:
+        cal = self.calendar
+        status = status_of(ob, as_of, warn_until)
+        late = days_late(ob, status, as_of, cal)
+        first = ob.occurrence in (None, 1)
+        anchor_label = meta.anchor_label if first else f"the previous {meta.target_label}"
+        elapsed = None
+        if ob.done_day is not None and ob.clock_day is not None:
+            elapsed = cal.lateness(ob.clock_day, ob.done_day,
+                                   "working_days" if ob.unit == "working_days" else "days")
+        values = {
+            "title": meta.title,
+            "target": meta.target_label,
+            "anchor": anchor_label,
+            "anchor_id": ob.anchor.id,
+            "anchor_date": ob.anchor.day.isoformat(),
+            "due": ob.due.isoformat() if ob.due else None,
+            "done_id": ob.done_id,
+            "done_date": ob.done_day.isoformat() if ob.done_day else None,
+            "days_late": late,
+            "unit": _unit_words(ob.unit, late),
+            "limit": str(ob.limit) if ob.limit else "the deadline",
+            "elapsed": elapsed,
+            "as_of": as_of.isoformat(),
+            "occurrence": ob.occurrence,
+            "member": ob.member,
+            "reason": ob.reason,
+            "clock_date": ob.clock_day.isoformat() if ob.clock_day else None,
+        }
+        template = meta.messages.get(status)
+        if template is None:
+            template = CHECK_MET if (status == "met" and meta.kind == "check") else DEFAULTS[status]
+        return Finding(
+            rule=meta.id,
+            status=status,
+            anchor_id=ob.anchor.id,
+            anchor_date=ob.anchor.day,
+            due=ob.due,
+            done_id=ob.done_id,
+            done_date=ob.done_day,
+            days_late=late,
+            message=render(template, values),
+            source=meta.source,
+            title=meta.title,
+            occurrence=ob.occurrence,
+            member=ob.member,
+            evidence=ob.evidence,
+        )

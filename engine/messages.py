@@ -1,0 +1,43 @@
+"""Finding messages from templates: ``{name}`` placeholders filled from a fixed set of values.
+
+Substitution is plain text replacement (no ``str.format``), so a rule file can never reach
+attributes or run anything through a template.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+VALUES = (
+    "title", "target", "anchor", "anchor_id", "anchor_date", "due", "done_id", "done_date",
+    "days_late", "unit", "limit", "elapsed", "as_of", "occurrence", "member", "reason",
+    "clock_date",
+)
+
+DEFAULTS = {
+    "met": "{target} on {done_date}, within {limit} of {anchor} on {anchor_date} (due {due})",
+    "late": "{target} on {done_date}, {days_late} {unit} after the deadline of {due} "
+            "({limit} from {anchor} on {anchor_date})",
+    "overdue": "no {target} recorded; due {due} ({limit} from {anchor} on {anchor_date}), "
+               "{days_late} {unit} overdue",
+    "due_soon": "{target} due by {due} ({limit} from {anchor} on {anchor_date})",
+    "pending": "{target} due by {due} ({limit} from {anchor} on {anchor_date})",
+    "not_met": "{title}: not met for {anchor} {anchor_id} of {anchor_date}",
+    "insufficient_data": "cannot decide: {reason}",
+}
+CHECK_MET = "{title}: met for {anchor} {anchor_id} of {anchor_date}"
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    return [name for name in PLACEHOLDER.findall(template) if name not in VALUES]
+
+
+def render(template: str, values: dict[str, Any]) -> str:
+    def fill(m: re.Match[str]) -> str:
+        value = values.get(m.group(1))
+        return m.group(0) if value is None else str(value)
+
+    return PLACEHOLDER.sub(fill, template)

@@ -1,0 +1,222 @@
+"""Profiles: what an authority applies (packs, rules on or off, parameters, closure days,
+warning window), and the rule set built from one.
+
+A profile is a YAML file; the built-in ones live in ``profiles/``.  ``--profile NAME`` picks a
+built-in one, ``--profile path/to/file.yaml`` any other.  A profile may ``extends`` another:
+lists are combined and mappings merged, the child winning.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+
+from .calendar import calendar_for
+from .evaluator import RuleMeta, RuleSet
+from .rulebook import (
+    PROJECT_ROOT,
+    RuleError,
+    RuleLibrary,
+    compile_rule,
+    format_validation_error,
+    load_library,
+)
+from .ruleschema import Strict, did_you_mean
+from .vocabulary import Vocabulary
+from .yamlsource import YamlDocument, YamlFileError, load_yaml
+
+PROFILES_DIR = PROJECT_ROOT / "profiles"
+
+
+class ProfileError(ValueError):
+    """A profile that cannot be used; the message names the file and line."""
+
+
+class ProfileFile(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str
+    description: str | None = None
+    extends: str | None = None
+    packs: list[str] = Field(default_factory=list)
+    enable: list[str] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    closure_days: list[str] = Field(default_factory=list)
+    warn: int | None = Field(default=None, ge=0, le=60)
+    vocabulary: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+
+    @field_validator("closure_days")
+    @classmethod
+    def _dates(cls, v: list[str]) -> list[str]:
+        for text in v:
+            try:
+                date.fromisoformat(str(text))
+            except ValueError:
+                raise ValueError(f"closure day {text!r} is not a date YYYY-MM-DD") from None
+        return v
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _vocab(cls, v: dict[str, dict[str, list[str]]]) -> Any:
+        for key in v:
+            if key != "events":
+                raise ValueError(f"unknown vocabulary section {key!r}; expected 'events'")
+        return v
+
+
+class Profile:
+    """A resolved profile (its ``extends`` chain merged)."""
+
+    def __init__(self, name: str, files: list[tuple[ProfileFile, YamlDocument]]) -> None:
+        self.name = name
+        self.files = files  # child first
+        self.packs: list[str] = []
+        self.enable: list[str] = []
+        self.disable: list[str] = []
+        self.params: dict[str, dict[str, Any]] = {}
+        self.closure_days: set[date] = set()
+        self.warn = 5
+        self.events: dict[str, list[str]] = {}
+        for pf, _ in reversed(files):  # base first, child last
+            self.packs += [p for p in pf.packs if p not in self.packs]
+            self.enable += pf.enable
+            self.disable += pf.disable
+            for rule, values in pf.params.items():
+                self.params.setdefault(rule, {}).update(values)
+            self.closure_days |= {date.fromisoformat(d) for d in pf.closure_days}
+            if pf.warn is not None:
+                self.warn = pf.warn
+            for ev, fields in pf.vocabulary.get("events", {}).items():
+                self.events[ev] = sorted(set(self.events.get(ev, [])) | set(fields))
+        self.title = files[0][0].title
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        base = Vocabulary.builtin()
+        return base.extended(self.events) if self.events else base
+
+    def rule_ids(self, library: RuleLibrary) -> list[str]:
+        """The rules this profile applies; unknown ids are errors with file and line."""
+        chosen = {r.id for pack in self.packs for r in library.pack(pack)}
+        for pf, doc in self.files:
+            for key in ("enable", "disable"):
+                for i, rid in enumerate(getattr(pf, key)):
+                    if rid not in library.rules:
+                        raise ProfileError(f"{doc.where((key, i))}: unknown rule {rid!r}"
+                                           f"{did_you_mean(rid, set(library.rules))}")
+            for rid in pf.params:
+                if rid not in library.rules:
+                    raise ProfileError(f"{doc.where(('params', rid))}: unknown rule {rid!r}"
+                                       f"{did_you_mean(rid, set(library.rules))}")
+            for i, pack in enumerate(pf.packs):
+                if pack not in library.packs:
+                    raise ProfileError(f"{doc.where(('packs', i))}: unknown pack {pack!r}"
+                                       f"{did_you_mean(pack, set(library.packs))}")
+        chosen |= set(self.enable)
+        chosen -= set(self.disable)
+        return sorted(chosen)
+
+
+def builtin_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+
+
+def _read(ref: str, seen: list[str]) -> list[tuple[ProfileFile, YamlDocument]]:
+    path = Path(ref)
+    if not (ref.endswith((".yaml", ".yml")) or "/" in ref):
+        path = PROFILES_DIR / f"{ref}.yaml"
+        if not path.exists():
+            raise ProfileError(f"unknown profile {ref!r}"
+                               f"{did_you_mean(ref, set(builtin_profiles()))}; built in: "
+                               f"{', '.join(builtin_profiles())}")
+    if str(path.resolve()) in seen:
+        raise ProfileError(f"{path}: profiles extend each other in a loop")
+    seen.append(str(path.resolve()))
+    try:
+        doc = load_yaml(path)
+    except YamlFileError as exc:
+        raise ProfileError(str(exc)) from None
+    if not isinstance(doc.data, dict):
+        raise ProfileError(f"{doc.where(())}: a profile must be a mapping of keys")
+    try:
+        pf = ProfileFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ProfileError("\n".join(format_validation_error(doc, exc))) from None
+    files = [(pf, doc)]
+    if pf.extends:
+        base = pf.extends
+        if "/" in base or base.endswith((".yaml", ".yml")):
+            base = str((path.parent / base).resolve())
+        files += _read(base, seen)
+    return files
+
+
+def load_profile(ref: str) -> Profile:
+    files = _read(ref, [])
+    return Profile(files[0][0].name, files)
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def build_ruleset(profile: Profile, library: RuleLibrary | None = None,
+                  warn: int | None = None) -> RuleSet:
+    """Compile the profile's rules once; errors name the profile or rule file and line."""
+    if library is None:
+        library = load_library(vocabulary=profile.vocabulary)
+    if library.errors:
+        raise RuleError("rule files have errors (run 'casecheck rules lint'):\n"
+                        + "\n".join(library.errors))
+    ids = profile.rule_ids(library)
+    compiled = []
+    for rid in ids:
+        loaded = library.rules[rid]
+        try:
+            rule = compile_rule(loaded, library, profile.params)
+        except RuleError as exc:
+            where = _param_where(profile, rid)
+            raise ProfileError(f"{where}{exc}") from None
+        compiled.append((rule, rule_meta(loaded)))
+    cal = calendar_for(frozenset(profile.closure_days))
+    return RuleSet(compiled, cal, warn=profile.warn if warn is None else warn,
+                   profile=profile.name, known_event_types=profile.vocabulary.event_types)
+
+
+def _param_where(profile: Profile, rid: str) -> str:
+    for pf, doc in profile.files:
+        if rid in pf.params:
+            return f"{doc.where(('params', rid))}: "
+    return ""
+
+
+def rule_meta(loaded: Any) -> RuleMeta:
+    r = loaded.rule
+    target = r.target
+    if target is not None and target.label:
+        target_label = target.label
+    elif target is not None and target.event:
+        target_label = _label(target.event)
+    elif target is not None and target.field:
+        target_label = _label(target.field)
+    elif target is not None:
+        target_label = " or ".join(_label(t) for t in target.episode_types) + " start"
+    else:
+        target_label = "requirement"
+    sel = r.anchor or r.start or r.over
+    if sel is not None and sel.label:
+        anchor_label = sel.label
+    elif r.kind == "schedule" and r.start is None and r.over is not None:
+        anchor_label = "the start of the " + " or ".join(_label(t) for t in r.over.episode_types)
+    elif sel is not None and sel.event:
+        anchor_label = "the " + _label(sel.event)
+    elif sel is not None:
+        anchor_label = "the start of the " + " or ".join(_label(t) for t in sel.episode_types)
+    else:
+        anchor_label = "the " + _label(r.subject.event or "case")
+    source = f"{r.source.document}, {r.source.section}"
+    return RuleMeta(r.id, r.title, loaded.pack, r.kind, source, target_label, anchor_label,
+                    dict(r.messages), r.standard)

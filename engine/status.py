@@ -1,0 +1,47 @@
+"""The seven statuses (semantics.md, "Statuses"), decided from an obligation and the as-of date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .calendar import WorkingCalendar
+from .obligations import Obligation
+
+BREACHES = frozenset({"late", "overdue", "not_met"})
+COUNTED = frozenset({"met", "late", "overdue", "not_met"})
+
+
+def status_of(ob: Obligation, as_of: date, warn_until: date) -> str:
+    """``warn_until`` is the last date that is still 'due soon' (as-of + the warning window)."""
+    if ob.fixed_status is not None:
+        return ob.fixed_status
+    assert ob.due is not None
+    if ob.done_day is not None:
+        if ob.due_at is not None and ob.done_at is not None:
+            return "met" if ob.done_at <= ob.due_at else "late"
+        return "met" if ob.done_day <= ob.due else "late"
+    if ob.due < as_of:
+        return "overdue"
+    if ob.due <= warn_until:
+        return "due_soon"
+    return "pending"
+
+
+def days_late(ob: Obligation, status: str, as_of: date, cal: WorkingCalendar) -> int | None:
+    """Lateness in the rule's unit: for ``late`` up to the act, for ``overdue`` up to as-of."""
+    if ob.due is None:
+        return None
+    unit = "working_days" if ob.unit == "working_days" else "days"
+    if status == "late" and ob.done_day is not None:
+        late = cal.lateness(ob.due, ob.done_day, unit)
+        # an hours deadline missed within its last day is still a day late
+        return max(late, 1)
+    if status == "overdue":
+        return cal.lateness(ob.due, as_of, unit)
+    return None
+
+
+def compliance_rate(counts: dict[str, int]) -> float | None:
+    """met / (met + late + overdue + not_met); None when nothing counted."""
+    counted = sum(counts.get(s, 0) for s in COUNTED)
+    return counts.get("met", 0) / counted if counted else None

@@ -1,0 +1,182 @@
+"""Sweep many records: stream them in, evaluate (optionally in worker processes), stream the
+findings out, and count everything so that every input is accounted for.
+
+Memory stays flat: records are read a batch at a time and at most a few batches per worker are
+in flight.  Workers are forked after the rule set is compiled, so rules compile once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .evaluator import RuleSet
+from .findings import CaseResult, Problem
+from .intake import RawRecord, read_records, validate
+from .report_json import case_json
+from .status import compliance_rate
+
+BATCH = 200
+
+
+@dataclass(slots=True)
+class Evaluated:
+    case_id: str | None
+    line: bytes
+    statuses: list[tuple[str, str]]
+    evaluated: bool
+    has_errors: bool
+    warnings: int
+    team: str | None
+
+
+def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date) -> tuple[CaseResult, Evaluated]:
+    """Validate and evaluate one raw record; a bad record becomes a result with errors."""
+    intake = validate(raw, ruleset.known_event_types)
+    if intake.record is None:
+        result = CaseResult(intake.case_id, as_of, ruleset.profile, errors=intake.errors,
+                            source=raw.source)
+    else:
+        result = ruleset.evaluate(intake.record, as_of)
+        result.warnings = intake.warnings
+        result.source = raw.source
+    summary = Evaluated(result.case_id, case_json(result),
+                        [(f.rule, f.status) for f in result.findings], result.evaluated,
+                        bool(result.errors), len(result.warnings), result.team)
+    return result, summary
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _run_batch(batch: list[RawRecord]) -> list[Evaluated]:
+    ruleset: RuleSet = _WORKER["ruleset"]
+    as_of: date = _WORKER["as_of"]
+    return [evaluate_raw(raw, ruleset, as_of)[1] for raw in batch]
+
+
+def _batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    batch: list[RawRecord] = []
+    for raw in records:
+        batch.append(raw)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _evaluate_stream(records: Iterable[RawRecord], ruleset: RuleSet, as_of: date,
+                     workers: int) -> Iterator[Evaluated]:
+    _WORKER["ruleset"], _WORKER["as_of"] = ruleset, as_of
+    if workers <= 1:
+        for batch in _batches(records, BATCH):
+            yield from _run_batch(batch)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        window: deque[Any] = deque()
+        for batch in _batches(records, BATCH):
+            window.append(pool.apply_async(_run_batch, (batch,)))
+            if len(window) >= 3 * workers:
+                yield from window.popleft().get()
+        while window:
+            yield from window.popleft().get()
+
+
+@dataclass
+class SweepSummary:
+    as_of: date
+    profile: str
+    input: str
+    read: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    with_errors: int = 0
+    warnings: int = 0
+    by_rule: dict[str, Counter[str]] = field(default_factory=dict)
+    by_team: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add(self, item: Evaluated) -> None:
+        self.read += 1
+        if item.evaluated:
+            self.evaluated += 1
+        else:
+            self.rejected += 1
+        if item.has_errors:
+            self.with_errors += 1
+        self.warnings += item.warnings
+        team = self.by_team.setdefault(item.team or "(unallocated)", Counter())
+        for rule, status in item.statuses:
+            self.by_rule.setdefault(rule, Counter())[status] += 1
+            team[status] += 1
+
+    def as_dict(self, rule_ids: list[str]) -> dict[str, Any]:
+        def block(counts: Counter[str]) -> dict[str, Any]:
+            rate = compliance_rate(counts)
+            return {**dict(sorted(counts.items())),
+                    "compliance_rate": None if rate is None else round(rate, 4)}
+
+        totals: Counter[str] = Counter()
+        for counts in self.by_rule.values():
+            totals.update(counts)
+        return {
+            "as_of": self.as_of.isoformat(),
+            "profile": self.profile,
+            "input": self.input,
+            "records": {"read": self.read, "evaluated": self.evaluated,
+                        "rejected": self.rejected, "with_errors": self.with_errors,
+                        "warnings": self.warnings},
+            "statuses": block(totals),
+            "rules": {rid: block(self.by_rule.get(rid, Counter())) for rid in rule_ids},
+            "teams": {team: block(c) for team, c in sorted(self.by_team.items())},
+        }
+
+
+def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, workers: int = 1,
+          progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = SweepSummary(as_of, ruleset.profile, str(input_path))
+    seen: set[str] = set()
+    findings_path = out_dir / "findings.jsonl"
+    tmp = findings_path.with_suffix(".jsonl.partial")
+    with tmp.open("wb") as out:
+        for item in _evaluate_stream(read_records(input_path), ruleset, as_of, workers):
+            if item.case_id is not None and item.case_id in seen:
+                item = _duplicate(item, as_of, ruleset.profile)
+            elif item.case_id is not None:
+                seen.add(item.case_id)
+            out.write(item.line)
+            out.write(b"\n")
+            summary.add(item)
+            if progress is not None and summary.read % BATCH == 0:
+                progress(summary.read)
+    tmp.replace(findings_path)
+    data = summary.as_dict([m.id for _, m in ruleset.rules])
+    (out_dir / "summary.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    if progress is not None:
+        progress(summary.read)
+    return data
+
+
+def _duplicate(item: Evaluated, as_of: date, profile: str) -> Evaluated:
+    source = orjson.loads(item.line).get("source")
+    result = CaseResult(item.case_id, as_of, profile, source=source, errors=[Problem(
+        f"duplicate case_id {item.case_id!r}: already seen earlier in this sweep",
+        pointer="/case_id", source=source, expected="a case_id unique within one sweep")])
+    return Evaluated(item.case_id, case_json(result), [], False, True, 0, None)
+
+
+def terminal_progress(n: int) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r{n:,} records")
+        sys.stderr.flush()
