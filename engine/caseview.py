@@ -107,7 +107,7 @@ class CaseView:
             bucket.append(Item(ep.id, ep.type, ep.start, None, None, fields, f"/episodes/{i}",
                                end=end, order=i))
         for bucket in self._episodes.values():
-            bucket.sort(key=lambda it: (it.day, it.order))
+            bucket.sort(key=lambda it: (it.day, it.id))
 
     def events(self, event_type: str) -> list[Item]:
         return self._events.get(event_type, [])
@@ -132,6 +132,7 @@ class CaseView:
         return self._ref_index.get(item_id)
 
 
-def _event_key(it: Item) -> tuple[date, float, int]:
-    # date-only events sort before timed events of the same day; ties keep file order
-    return (it.day, it.at.timestamp() if it.at else 0.0, it.order)
+def _event_key(it: Item) -> tuple[date, float, str]:
+    # date-only events sort before timed events of the same day; ties go by id, so the order
+    # of events in the file never changes a result
+    return (it.day, it.at.timestamp() if it.at else 0.0, it.id)

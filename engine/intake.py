@@ -7,6 +7,7 @@ a ``.jsonl`` file is read a line at a time and a folder a file at a time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,7 @@ _SHOW_VALUE = {"date_parsing", "datetime_parsing", "date_type", "datetime_type",
                "bool_parsing", "bool_type", "date_from_datetime_inexact",
                "date_from_datetime_parsing", "int_type"}
 _DATE_UNION = {"date", "datetime"}
+_CODE_LIKE = re.compile(r"^[\w:+\-./]*$")
 
 
 def _pointer(loc: tuple[Any, ...]) -> tuple[str, bool]:
@@ -130,9 +132,11 @@ def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
             expected = err["msg"].replace("Input should be ", "one of ")
         value = err.get("input")
         shown: str | None = None
-        if kind in _SHOW_VALUE and isinstance(value, (str, bool, int, float)) and value is not None:
+        if kind in _SHOW_VALUE and isinstance(value, (str, bool, int, float)):
             text = value if isinstance(value, str) else orjson.dumps(value).decode()
-            shown = text if len(text) <= 40 else text[:37] + "..."
+            # only short, code-like values (dates, enum codes): never anything like free text
+            if len(text) <= 25 and _CODE_LIKE.match(text):
+                shown = text
         if pointer == "/format" and kind == "literal_error":
             message = f"unknown format; expected {FORMAT!r}"
             expected = FORMAT

@@ -83,7 +83,7 @@ class Source:
             for kind in self.episodes:
                 found.extend(view.episodes(kind))
             if len(self.episodes) > 1:
-                found.sort(key=lambda it: (it.day, it.order))
+                found.sort(key=lambda it: (it.day, it.id))
         if self.where is not None:
             found = [it for it in found if self.where(it)]
         if self.period:
@@ -96,7 +96,7 @@ def merge_periods(episodes: list[Item]) -> list[Item]:
     previous end) as periods of involvement; each period takes its first episode's id."""
     periods: list[Item] = []
     current: Item | None = None
-    for ep in sorted(episodes, key=lambda it: (it.day, it.order)):
+    for ep in sorted(episodes, key=lambda it: (it.day, it.id)):
         if current is not None and (current.end is None or ep.day <= current.end + timedelta(1)):
             if current.end is not None and (ep.end is None or ep.end > current.end):
                 current.end = ep.end
@@ -216,7 +216,8 @@ class FollowUp(CompiledRule):
                     continue
                 value = anchor.fields.get(self.target_field)
                 if value is not None:
-                    ob.done_id, ob.done_day, ob.done_at = anchor.id, local_day(value), instant(value)
+                    ob.done_id, ob.done_day = anchor.id, local_day(value)
+                    ob.done_at = instant(value)
                 out.append(ob)
                 continue
 
@@ -317,12 +318,12 @@ class IntervalChoice:
             return False
         if self.episode is not None and not self.episode(episode):
             return False
-        if self.previous_in_first is not None:
-            if previous >= cal.add(episode.day, self.previous_in_first):
-                return False
-        if self.previous_after_first is not None:
-            if previous < cal.add(episode.day, self.previous_after_first):
-                return False
+        first = self.previous_in_first
+        if first is not None and previous >= cal.add(episode.day, first):
+            return False
+        after = self.previous_after_first
+        if after is not None and previous < cal.add(episode.day, after):
+            return False
         if self.needs_age:
             if dob is None:
                 return None
@@ -492,12 +493,10 @@ class Check(CompiledRule):
                     if ep.end is None]
         if not open_now:
             return out
-        open_now.sort(key=lambda it: (it.day, it.order))
+        open_now.sort(key=lambda it: (it.day, it.id))
         child = Item(view.case_id, "child", open_now[0].day, None, None, view.child_fields,
                      "/child")
         ok = compile_where(self.require_child)(child)  # type: ignore[misc]
-        ob = Obligation(self.rule_id, open_now[0], None, fixed_status="met" if ok else "not_met")
-        if ok:
-            ob.done_id, ob.done_day = view.record.child.id, view.as_of
-        out.append(ob)
+        out.append(Obligation(self.rule_id, open_now[0], None,
+                              fixed_status="met" if ok else "not_met"))
         return out

@@ -1,4 +1,6 @@
-"""Pydantic models for case records, format ``casecheck/case-record@1`` (shared/spec/case-record.md).
+"""Pydantic models for case records, format ``casecheck/case-record@1``.
+
+The contract is shared/spec/case-record.md.
 
 Validation runs in strict JSON mode, so a date is exactly ``YYYY-MM-DD`` and a date-time is ISO
 8601; ``"31/01/2024"``, ``"2024-02-30"`` and ``""`` are errors, never null.  Each known event type

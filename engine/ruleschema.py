@@ -44,8 +44,11 @@ class Strict(BaseModel):
                     raise PydanticCustomError(
                         "unknown_key",
                         "unknown key '{key}'{hint}; expected one of: {known}",
-                        {"key": str(key), "hint": did_you_mean(str(key), known),
-                         "known": ", ".join(sorted(known))},
+                        {
+                            "key": str(key),
+                            "hint": did_you_mean(str(key), known),
+                            "known": ", ".join(sorted(known)),
+                        },
                     )
         return data
 
@@ -69,15 +72,18 @@ def _check_duration(value: Any) -> str:
             close = unit_suggestion(value.split(maxsplit=1)[1])
             if close:
                 hint = f"; did you mean {close[0]!r}?"
-        raise PydanticCustomError("bad_duration", "{msg}{hint}", {"msg": str(exc), "hint": hint}) from None
+        raise PydanticCustomError(
+            "bad_duration", "{msg}{hint}", {"msg": str(exc), "hint": hint}
+        ) from None
     return value
 
 
 Condition = Any  # a scalar (equality) or a one-key mapping: not / in / present
 
 
-def _check_where(kind_names: list[str], where: dict[str, Any] | None, info: ValidationInfo,
-                 episode: bool = False) -> None:
+def _check_where(
+    kind_names: list[str], where: dict[str, Any] | None, info: ValidationInfo, episode: bool = False
+) -> None:
     if not where:
         return
     vocab = _vocab(info)
@@ -91,26 +97,31 @@ def _check_where(kind_names: list[str], where: dict[str, Any] | None, info: Vali
                 "unknown field '{field}' for {kinds}{hint}",
                 {"field": fld, "kinds": ", ".join(kind_names), "hint": did_you_mean(fld, allowed)},
             )
-        if isinstance(cond, dict):
-            if len(cond) != 1 or next(iter(cond)) not in ("not", "in", "present"):
-                raise PydanticCustomError(
-                    "bad_condition",
-                    "condition on '{field}' must be a value or a mapping with one of: not, in, "
-                    "present",
-                    {"field": fld},
-                )
-            op, arg = next(iter(cond.items()))
-            if op == "in" and not isinstance(arg, list):
-                raise PydanticCustomError("bad_condition", "'in' takes a list", {})
-            if op == "present" and not isinstance(arg, bool):
-                raise PydanticCustomError("bad_condition", "'present' takes true or false", {})
+        _check_condition(fld, cond)
+
+
+def _check_condition(fld: str, cond: Any) -> None:
+    if isinstance(cond, dict):
+        if len(cond) != 1 or next(iter(cond)) not in ("not", "in", "present"):
+            raise PydanticCustomError(
+                "bad_condition",
+                "condition on '{field}' must be a value or a mapping with one of: not, in, "
+                "present",
+                {"field": fld},
+            )
+        op, arg = next(iter(cond.items()))
+        if op == "in" and not isinstance(arg, list):
+            raise PydanticCustomError("bad_condition", "'in' takes a list", {})
+        if op == "present" and not isinstance(arg, bool):
+            raise PydanticCustomError("bad_condition", "'present' takes true or false", {})
 
 
 def _check_event_type(name: str, info: ValidationInfo) -> str:
     vocab = _vocab(info)
     if name not in vocab.event_types:
         raise PydanticCustomError(
-            "unknown_event_type", "unknown event type '{name}'{hint}",
+            "unknown_event_type",
+            "unknown event type '{name}'{hint}",
             {"name": name, "hint": did_you_mean(name, vocab.event_types)},
         )
     return name
@@ -120,7 +131,8 @@ def _check_episode_type(name: str, info: ValidationInfo) -> str:
     vocab = _vocab(info)
     if name not in vocab.episode_types:
         raise PydanticCustomError(
-            "unknown_episode_type", "unknown episode type '{name}'{hint}",
+            "unknown_episode_type",
+            "unknown episode type '{name}'{hint}",
             {"name": name, "hint": did_you_mean(name, vocab.episode_types)},
         )
     return name
@@ -135,6 +147,12 @@ class Source(Strict):
 class Param(Strict):
     default: str | int | bool
     description: str = Field(min_length=3)
+
+    @field_validator("default")
+    @classmethod
+    def _duration_default(cls, v: str | int | bool) -> str | int | bool:
+        # string parameters are durations; numbers and booleans are taken as they are
+        return _check_duration(v) if isinstance(v, str) else v
 
 
 class Selector(Strict):
@@ -184,7 +202,8 @@ class Selector(Strict):
         for key in v or {}:
             if key not in ("age_at_least", "age_under"):
                 raise PydanticCustomError(
-                    "unknown_key", "unknown member condition '{key}'{hint}",
+                    "unknown_key",
+                    "unknown member condition '{key}'{hint}",
                     {"key": key, "hint": did_you_mean(key, {"age_at_least", "age_under"})},
                 )
         return v
@@ -194,7 +213,8 @@ class Selector(Strict):
         chosen = [k for k in ("event", "episode", "period", "field") if getattr(self, k)]
         if len(chosen) != 1:
             raise PydanticCustomError(
-                "selector", "give exactly one of event, episode, period or field (got {got})",
+                "selector",
+                "give exactly one of event, episode, period or field (got {got})",
                 {"got": ", ".join(chosen) or "none"},
             )
         if self.event:
@@ -205,7 +225,8 @@ class Selector(Strict):
             raise PydanticCustomError("selector", "'where' cannot be used with 'field'", {})
         if self.for_each and not (self.episode == "private_fostering"):
             raise PydanticCustomError(
-                "selector", "for_each: household needs episode: private_fostering", {})
+                "selector", "for_each: household needs episode: private_fostering", {}
+            )
         return self
 
     @property
@@ -290,9 +311,7 @@ class Subject(Strict):
 
 
 class ExpectedFinding(Strict):
-    status: Literal[
-        "met", "late", "overdue", "due_soon", "pending", "not_met", "insufficient_data"
-    ]
+    status: Literal["met", "late", "overdue", "due_soon", "pending", "not_met", "insufficient_data"]
     due: str | None
     anchor: str | None = None
     done: str | None = None
@@ -350,19 +369,22 @@ class RuleFile(Strict):
         for key in v:
             if key not in STATUSES:
                 raise PydanticCustomError(
-                    "unknown_key", "unknown status '{key}' in messages{hint}",
+                    "unknown_key",
+                    "unknown status '{key}' in messages{hint}",
                     {"key": key, "hint": did_you_mean(key, set(STATUSES))},
                 )
             bad = unknown_placeholders(v[key])
             if bad:
                 raise PydanticCustomError(
-                    "unknown_placeholder", "unknown placeholder '{name}' in messages.{key}{hint}",
+                    "unknown_placeholder",
+                    "unknown placeholder '{name}' in messages.{key}{hint}",
                     {"name": bad[0], "key": key, "hint": did_you_mean(bad[0], set(VALUES))},
                 )
         return v
 
     @model_validator(mode="after")
-    def _shape(self) -> RuleFile:
+    def _shape(self, info: ValidationInfo) -> RuleFile:
+        _check_require(self, info)
         need: dict[str, tuple[str, ...]] = {
             "follow-up": ("anchor", "target"),
             "schedule": ("over", "target", "intervals"),
@@ -370,7 +392,14 @@ class RuleFile(Strict):
             "check": ("subject", "require"),
         }
         allowed: dict[str, set[str]] = {
-            "follow-up": {"anchor", "target", "timescale", "deadline", "superseded", "cancelled_by"},
+            "follow-up": {
+                "anchor",
+                "target",
+                "timescale",
+                "deadline",
+                "superseded",
+                "cancelled_by",
+            },
             "schedule": {"over", "start", "target", "intervals"},
             "threshold": {"anchor", "target", "count", "window", "timescale"},
             "check": {"subject", "require"},
@@ -378,29 +407,65 @@ class RuleFile(Strict):
         for key in need[self.kind]:
             if getattr(self, key) in (None, [], {}):
                 raise PydanticCustomError(
-                    "missing_for_kind", "a {kind} rule needs '{key}'", {"kind": self.kind, "key": key}
+                    "missing_for_kind",
+                    "a {kind} rule needs '{key}'",
+                    {"kind": self.kind, "key": key},
                 )
-        optional = {"anchor", "target", "timescale", "deadline", "cancelled_by", "count", "window",
-                    "over", "start", "intervals", "subject", "require"}
+        optional = {
+            "anchor",
+            "target",
+            "timescale",
+            "deadline",
+            "cancelled_by",
+            "count",
+            "window",
+            "over",
+            "start",
+            "intervals",
+            "subject",
+            "require",
+        }
         for key in optional - allowed[self.kind]:
             if getattr(self, key) not in (None, [], {}):
                 raise PydanticCustomError(
-                    "not_for_kind", "'{key}' does not apply to a {kind} rule",
+                    "not_for_kind",
+                    "'{key}' does not apply to a {kind} rule",
                     {"key": key, "kind": self.kind},
                 )
         if self.superseded and self.kind != "follow-up":
             raise PydanticCustomError("not_for_kind", "'superseded' applies to follow-up rules", {})
         if self.kind == "follow-up" and bool(self.timescale) == bool(self.deadline):
             raise PydanticCustomError(
-                "missing_for_kind", "a follow-up rule needs exactly one of timescale or deadline", {}
+                "missing_for_kind",
+                "a follow-up rule needs exactly one of timescale or deadline",
+                {},
             )
         for ref in _param_refs(self):
             if ref not in self.params:
                 raise PydanticCustomError(
-                    "unknown_param", "unknown parameter ${name}{hint}",
+                    "unknown_param",
+                    "unknown parameter ${name}{hint}",
                     {"name": ref, "hint": did_you_mean(ref, set(self.params))},
                 )
         return self
+
+
+def _check_require(rule: RuleFile, info: ValidationInfo) -> None:
+    if rule.subject is None or not rule.require:
+        return
+    if rule.subject.event:
+        _check_where([rule.subject.event], rule.require, info)
+        return
+    from .records import Child
+
+    child_fields = {f"child.{name}" for name in Child.model_fields}
+    for key in rule.require:
+        if key not in child_fields:
+            raise PydanticCustomError(
+                "unknown_field", "unknown field '{field}' for a case check{hint}",
+                {"field": key, "hint": did_you_mean(key, child_fields)},
+            )
+        _check_condition(key, rule.require[key])
 
 
 def _param_refs(rule: RuleFile) -> list[str]:

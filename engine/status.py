@@ -33,9 +33,9 @@ def days_late(ob: Obligation, status: str, as_of: date, cal: WorkingCalendar) ->
         return None
     unit = "working_days" if ob.unit == "working_days" else "days"
     if status == "late" and ob.done_day is not None:
-        late = cal.lateness(ob.due, ob.done_day, unit)
-        # an hours deadline missed within its last day is still a day late
-        return max(late, 1)
+        # can be 0: an hours deadline missed later the same day, or a working-day deadline
+        # missed by an act at the weekend straight after it
+        return cal.lateness(ob.due, ob.done_day, unit)
     if status == "overdue":
         return cal.lateness(ob.due, as_of, unit)
     return None

@@ -1,0 +1,43 @@
+"""Shared fixtures: the rule library and rule sets are built once per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import orjson
+import pytest
+
+from engine.evaluator import RuleSet
+from engine.findings import CaseResult
+from engine.intake import RawRecord, validate
+from engine.profiles import build_ruleset, load_profile
+from engine.records import FORMAT
+from engine.rulebook import RuleLibrary, load_library
+
+
+@pytest.fixture(scope="session")
+def library() -> RuleLibrary:
+    return load_library()
+
+
+@pytest.fixture(scope="session")
+def england(library: RuleLibrary) -> RuleSet:
+    return build_ruleset(load_profile("england"), library)
+
+
+def make_record(**parts: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {"format": FORMAT, "case_id": "T-1", "child": {"id": "c1"}}
+    record.update(parts)
+    return record
+
+
+@pytest.fixture
+def evaluate(england: RuleSet) -> Callable[..., CaseResult]:
+    def run(record: dict[str, Any], as_of: str, ruleset: RuleSet | None = None) -> CaseResult:
+        intake = validate(RawRecord("test", orjson.dumps(record)))
+        assert intake.record is not None, [e.as_dict() for e in intake.errors]
+        return (ruleset or england).evaluate(intake.record, date.fromisoformat(as_of))
+
+    return run

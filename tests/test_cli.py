@@ -1,0 +1,168 @@
+"""The command line, end to end through click's runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import make_record
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "fixtures" / "cp-neglect.json"
+
+
+@pytest.fixture
+def run():  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_check_json_matches_the_contract(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = orjson.loads(result.output)
+    assert doc["case_id"] == "EX-0001"
+    assert doc["as_of"] == "2024-03-28"
+    assert doc["profile"] == "england"
+    assert doc["errors"] == []
+    statuses = {"met", "late", "overdue", "due_soon", "pending", "not_met", "insufficient_data"}
+    for f in doc["findings"]:
+        assert {"rule", "status", "anchor", "due", "done", "days_late", "message",
+                "source"} <= set(f)
+        assert f["status"] in statuses
+        assert set(f["anchor"]) >= {"id", "date"}
+    icpc = next(f for f in doc["findings"] if f["rule"] == "ENG-ICPC-15WD")
+    # strategy discussion Wed 2024-02-21 + 15 working days = Wed 2024-03-13; ICPC 2024-03-14
+    assert icpc == {
+        "rule": "ENG-ICPC-15WD", "status": "late",
+        "anchor": {"id": "sd-1", "date": "2024-02-21"}, "due": "2024-03-13",
+        "done": {"id": "icpc-1", "date": "2024-03-14"}, "days_late": 1,
+        "message": "ICPC held 16 working days after the strategy discussion of 2024-02-21 "
+                   "(limit 15 working days)",
+        "source": icpc["source"], "title": icpc["title"],
+    }
+    assert icpc["source"].startswith("Working Together to Safeguard Children 2023")
+
+
+def test_check_text(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("check", str(EXAMPLE), "--as-of", "2024-03-28")
+    assert result.exit_code == 0
+    assert "Done late (1)" in result.output
+    assert "ENG-ICPC-15WD due 2024-03-13" in result.output
+
+
+def test_check_warn_window_moves_pending_to_due_soon(run) -> None:  # type: ignore[no-untyped-def]
+    wide = orjson.loads(run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--format", "json",
+                            "--warn", "60").output)
+    review = next(f for f in wide["findings"] if f["rule"] == "ENG-CP-REVIEW")
+    assert review["status"] == "due_soon"
+
+
+def test_check_bad_record_exits_with_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(orjson.dumps(make_record(events=[
+        {"id": "e1", "type": "visit", "date": "2024-02-30"}])))
+    result = CliRunner().invoke(main, ["check", str(bad), "--as-of", "2024-03-28",
+                                       "--format", "json"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("casecheck: ") and "/events/0/date" in last and "2024-02-30" in last
+
+
+def test_check_missing_file(run) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["check", "no/such.json"])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_unknown_profile(run) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--profile", "englnd"])
+    assert result.exit_code == 2
+    assert "did you mean 'england'" in result.output
+
+
+def test_sweep_accounts_for_every_input(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.json").write_bytes(EXAMPLE.read_bytes())
+    (src / "b.json").write_bytes(b"{not json")
+    rec = make_record(case_id="C-2")
+    rec["format"] = "casecheck/case-record@9"
+    (src / "c.json").write_bytes(orjson.dumps(rec))
+    (src / "d.json").write_bytes(EXAMPLE.read_bytes())  # duplicate case_id
+    out = tmp_path / "out"
+    result = run("sweep", str(src), "--out", str(out), "--as-of", "2024-03-28")
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(x) for x in (out / "findings.jsonl").read_bytes().splitlines()]
+    assert len(lines) == 4
+    assert lines[0]["findings"] and lines[0]["errors"] == []
+    assert lines[1]["case_id"] is None and "not valid JSON" in lines[1]["errors"][0]["message"]
+    assert lines[2]["case_id"] == "C-2" and lines[2]["errors"][0]["pointer"] == "/format"
+    assert "duplicate case_id" in lines[3]["errors"][0]["message"]
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    assert summary["records"] == {"read": 4, "evaluated": 1, "rejected": 3, "with_errors": 3,
+                                  "warnings": 0}
+    assert summary["rules"]["ENG-ICPC-15WD"]["late"] == 1
+    assert summary["rules"]["ENG-ICPC-15WD"]["compliance_rate"] == 0.0
+
+
+def test_sweep_jsonl_with_workers_equals_single(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from engine.generate import generate_cohort
+    from datetime import date
+
+    data = tmp_path / "cohort.jsonl"
+    data.write_bytes(b"".join(orjson.dumps(r) + b"\n"
+                              for r in generate_cohort(120, 7, date(2025, 6, 30))))
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run("sweep", str(data), "--out", str(one), "--as-of", "2025-06-30").exit_code == 0
+    assert run("sweep", str(data), "--out", str(two), "--as-of", "2025-06-30",
+               "--workers", "2").exit_code == 0
+    assert (one / "findings.jsonl").read_bytes() == (two / "findings.jsonl").read_bytes()
+    s1 = orjson.loads((one / "summary.json").read_bytes())
+    assert s1["records"]["read"] == 120 == s1["records"]["evaluated"]
+
+
+def test_rules_list_json(run) -> None:  # type: ignore[no-untyped-def]
+    rows = orjson.loads(run("rules", "list", "--format", "json").output)
+    ids = {r["id"] for r in rows}
+    assert "ENG-ICPC-15WD" in ids
+    for r in rows:
+        assert r["source"] and r["title"] and r["kind"] and r["pack"]
+
+
+def test_rules_lint_and_test_pass(run) -> None:  # type: ignore[no-untyped-def]
+    lint = run("rules", "lint")
+    assert lint.exit_code == 0, lint.output
+    tested = run("rules", "test")
+    assert tested.exit_code == 0, tested.output
+    assert " 0 failed" in tested.output
+
+
+def test_rules_explain_with_case(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("rules", "explain", "ENG-ICPC-15WD", "--case", str(EXAMPLE),
+                 "--as-of", "2024-03-28")
+    assert result.exit_code == 0
+    assert "15 working days" in result.output
+    assert "2024-01-08 to 2024-01-29" in result.output
+    assert "anchor sd-1: checks 2024-02-21 .. 2024-03-13, done icpc-1 on 2024-03-14 -> late" \
+        in result.output
+
+
+def test_rules_explain_unknown(run) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(main, ["rules", "explain", "ENG-ICPC-15"])
+    assert result.exit_code == 2 and "did you mean" in result.output
+
+
+def test_schema_is_json_schema(run) -> None:  # type: ignore[no-untyped-def]
+    schema = orjson.loads(run("schema").output)
+    assert schema["title"] == "CaseRecord"
+    assert "case_id" in schema["required"]
