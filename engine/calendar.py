@@ -19,7 +19,7 @@ import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
@@ -231,8 +231,13 @@ class WorkingCalendar:
         return d - timedelta(days=n // 24)
 
     def add_to_datetime(self, at: datetime, duration: Duration) -> datetime:
-        """Hours after an instant (aware datetimes: real elapsed time across clock changes)."""
-        return at + timedelta(hours=duration.value)
+        """Hours after an instant, in real elapsed time: arithmetic on an aware datetime in a
+        zone with clock changes moves the wall clock, not the instant, so go through UTC."""
+        if duration.unit != "hours":
+            raise DurationError(f"only hours are added to a date-time, not {duration.unit}")
+        if at.tzinfo is None:
+            raise ValueError("add_to_datetime needs an aware datetime")
+        return (at.astimezone(UTC) + timedelta(hours=duration.value)).astimezone(at.tzinfo)
 
     def lateness(self, due: date, done: date, unit: str) -> int:
         """How late ``done`` is after ``due``, in working days or calendar days."""

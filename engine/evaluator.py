@@ -15,7 +15,7 @@ from .findings import CaseResult, Finding, Problem
 from .messages import CHECK_MET, DEFAULTS, render
 from .obligations import CompiledRule, Obligation
 from .records import EVENT_TYPES, CaseRecord
-from .status import days_late, status_of
+from .status import days_late, status_of, warn_until
 
 
 @dataclass
@@ -59,7 +59,7 @@ class RuleSet:
         view = CaseView(record, as_of, self.event_types, self.episode_types)
         cal = self.calendar
         try:
-            warn_until = cal.add_working_days(as_of, self.warn if warn is None else warn)
+            until = warn_until(cal, as_of, self.warn if warn is None else warn)
         except CalendarRangeError as exc:
             result.errors.append(Problem(str(exc), pointer="", expected="an as-of date the "
                                          "calendar covers"))
@@ -68,7 +68,7 @@ class RuleSet:
             try:
                 obligations = rule.evaluate(view, cal)
                 for ob in obligations:
-                    result.findings.append(self._finding(ob, meta, as_of, warn_until))
+                    result.findings.append(self._finding(ob, meta, as_of, until))
             except CalendarRangeError as exc:
                 result.errors.append(Problem(str(exc), rule=meta.id,
                                              expected="dates within the working-day calendar"))

@@ -194,7 +194,7 @@ class FollowUp(CompiledRule):
         for t in targets:
             if t.ref is not None and t.ref in anchor_ids:
                 by_ref.setdefault(t.ref, []).append(t)
-            else:
+            elif t.ref is None or not self._names_other_anchor_kind(t.ref, view):
                 loose.append(t)
         used: set[int] = set()
         cancels = self.cancel_event.items(view) if self.cancel_event is not None else []
@@ -245,6 +245,19 @@ class FollowUp(CompiledRule):
             out.append(ob)
         return out
 
+    def _names_other_anchor_kind(self, ref: str, view: CaseView) -> bool:
+        """True when ``ref`` names an item of the anchor's kind that is not one of this rule's
+        anchors (e.g. an interview naming an 'absent' episode): the target belongs to that item.
+        A ref to something of another kind (a core group naming its ICPC) does not bind it."""
+        if self.anchor.period:
+            return False
+        item = view.lookup(ref)
+        if item is None:
+            return False
+        if self.anchor.event is not None:
+            return item.type == self.anchor.event
+        return item.type in self.anchor.episodes
+
     def _pick(self, anchor: Item, member: str | None, earliest: date,
               by_ref: dict[str, list[Item]], loose: list[Item], used: set[int]) -> Item | None:
         def fits(t: Item) -> bool:
@@ -282,11 +295,13 @@ class FollowUp(CompiledRule):
         return True
 
     def _cancel_day(self, anchor: Item, due: date, cancels: list[Item]) -> date | None:
+        """The first cancelling day: on or after the anchor and strictly before the deadline
+        (semantics.md: "before the deadline"); on the deadline day the act was still due."""
         days: list[date] = []
-        if self.cancel_on_episode_end and anchor.end is not None and anchor.end <= due:
+        if self.cancel_on_episode_end and anchor.end is not None and anchor.end < due:
             days.append(anchor.end)
         for c in cancels:
-            if anchor.day <= c.day <= due:
+            if anchor.day <= c.day < due:
                 days.append(c.day)
                 break
         return min(days) if days else None

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from .calendar import WorkingCalendar
 from .obligations import Obligation
 
 BREACHES = frozenset({"late", "overdue", "not_met"})
 COUNTED = frozenset({"met", "late", "overdue", "not_met"})
+
+
+def warn_until(cal: WorkingCalendar, as_of: date, warn: int) -> date:
+    """The last deadline that is still 'due soon': one no more than ``warn`` working days away,
+    counting working days in (as-of, deadline].  A deadline at a weekend counts as the working
+    day before it, so the day before the (warn+1)th working day is the limit."""
+    return cal.add_working_days(as_of, warn + 1) - timedelta(days=1)
 
 
 def status_of(ob: Obligation, as_of: date, warn_until: date) -> str:

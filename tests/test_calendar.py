@@ -644,14 +644,6 @@ def test_hours_after_a_date_time_without_clock_change(cal: WorkingCalendar) -> N
     assert due - start == timedelta(hours=72)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "add_to_datetime adds hours in wall-clock time for zoneinfo datetimes (Python aware "
-        "arithmetic keeps the tzinfo and ignores the offset change), so across the spring clock "
-        "change 72 'hours' is only 71 real hours, contrary to its docstring"
-    ),
-)
 def test_hours_after_a_date_time_are_real_elapsed_time_across_clock_change(
     cal: WorkingCalendar,
 ) -> None:

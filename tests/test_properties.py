@@ -217,7 +217,7 @@ def test_status_agrees_with_dates(profile: str, record: dict[str, Any],
                                   as_of_offset: int) -> None:
     ruleset = RULESETS[profile]
     as_of = BASE + timedelta(days=as_of_offset)
-    warn_until = ruleset.calendar.add_working_days(as_of, ruleset.warn)
+    warn_until = ruleset.calendar.add_working_days(as_of, ruleset.warn + 1) - timedelta(days=1)
     for f in _findings(record, as_of, ruleset):
         status = f["status"]
         due = date.fromisoformat(f["due"]) if f["due"] else None
