@@ -168,11 +168,14 @@ def rules_list(fmt: str, profile: str | None) -> None:
 def rules_lint() -> None:
     """Validate every rule file and profile; check each rule's tests cover its statuses."""
     from engine.ruletests import coverage_problems
+    from engine.standards import load_standards
 
     library = _library()
-    problems = list(library.errors)
+    standards = load_standards()
+    problems = list(library.errors) + list(standards.errors)
     if not library.errors:
         problems += coverage_problems(library)
+        problems += standards.check_against(library)
         for name in builtin_profiles():
             try:
                 prof = load_profile(name)
@@ -184,7 +187,7 @@ def rules_lint() -> None:
     if problems:
         _die(f"{len(problems)} problem(s) in rule files or profiles", 1)
     click.echo(f"{len(library.rules)} rules in {len(library.packs)} packs, "
-               f"{len(builtin_profiles())} profiles: ok")
+               f"{len(standards)} standards, {len(builtin_profiles())} profiles: ok")
 
 
 @rules.command("test")

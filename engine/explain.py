@@ -19,17 +19,23 @@ def _what(sel: Selector) -> str:
     if sel.field:
         return f"its {sel.field.replace('_', ' ')}"
     if sel.event:
-        base = f"a {sel.event.replace('_', ' ')} event"
+        base = f"{sel.event.replace('_', ' ')} event"
     elif sel.period:
-        base = "a period of involvement (" + ", ".join(sel.period) + " episodes joined up)"
+        base = "period of involvement (" + ", ".join(sel.period) + " episodes joined up)"
     else:
-        base = "the start of a " + " or ".join(t.replace("_", " ") for t in sel.episode_types)
+        base = " or ".join(t.replace("_", " ") for t in sel.episode_types) + " episode start"
     if sel.where:
         base += " where " + ", ".join(f"{k} {_cond(v)}" for k, v in sel.where.items())
     return base
 
 
+def _a(text: str) -> str:
+    return ("an " if text[:1].lower() in "aeiou" else "a ") + text
+
+
 def _cond(v: object) -> str:
+    if isinstance(v, bool):
+        return f"is {str(v).lower()}"
     if isinstance(v, dict):
         op, arg = next(iter(v.items()))
         return {"not": f"is not {arg}", "in": f"is one of {arg}",
@@ -57,7 +63,8 @@ def describe(rule: RuleFile, params: dict[str, object]) -> list[str]:
                     "(its date if held, else its due date)")
         else:
             when = f"within {_dur(rule.timescale, params)}{clock}"
-        out.append(f"For each {_what(rule.anchor)}, there must be {_what(rule.target)} {when}.")
+        target = _what(rule.target) if rule.target.field else _a(_what(rule.target))
+        out.append(f"For each {_what(rule.anchor)}, there must be {target} {when}.")
         if rule.target.allow_before:
             out.append(f"A target up to {_dur(rule.target.allow_before, params)} before the "
                        "anchor also counts.")
@@ -67,17 +74,18 @@ def describe(rule: RuleFile, params: dict[str, object]) -> list[str]:
         if rule.cancelled_by:
             parts = []
             if rule.cancelled_by.event:
-                parts.append(f"a {rule.cancelled_by.event.replace('_', ' ')}"
+                parts.append(_a(rule.cancelled_by.event.replace('_', ' '))
                              + (f" where {', '.join(f'{k} {_cond(v)}' for k, v in (rule.cancelled_by.where or {}).items())}" if rule.cancelled_by.where else ""))  # noqa: E501
             if rule.cancelled_by.episode_end:
                 parts.append("the end of the episode")
             out.append("The obligation falls away if " + " or ".join(parts)
-                       + " comes on or before the deadline, before a target.")
+                       + " comes before the deadline and before a target.")
     elif rule.kind == "schedule":
         assert rule.over and rule.target and rule.intervals
-        start = f"from {_what(rule.start)}" if rule.start else "from the episode start"
-        out.append(f"While {_what(rule.over).replace('the start of ', '')} is open, "
-                   f"{_what(rule.target)} must recur, counting {start}:")
+        start = f"from the first {_what(rule.start)}" if rule.start else "from the episode start"
+        over = _what(rule.over).replace(" episode start", " episode")
+        out.append(f"While {_a(over)} is open, {_a(_what(rule.target))} must recur, "
+                   f"counting {start}:")
         for case in rule.intervals:
             cond = "otherwise"
             if case.when:
@@ -89,7 +97,7 @@ def describe(rule: RuleFile, params: dict[str, object]) -> list[str]:
     elif rule.kind == "threshold":
         assert rule.anchor and rule.target
         out.append(f"When {rule.count} of {_what(rule.anchor)} fall within "
-                   f"{_dur(rule.window, params)}, {_what(rule.target)} is due within "
+                   f"{_dur(rule.window, params)}, {_a(_what(rule.target))} is due within "
                    f"{_dur(rule.timescale, params)} of the one that reached the threshold. "
                    "After a target, the count starts again.")
     else:
@@ -108,10 +116,20 @@ def explain_rule(library: RuleLibrary, rule_id: str, profile: Profile, case: Pat
     params = resolve_params(loaded, profile.params.get(rule_id))
     lines = [f"{rule.id}: {rule.title}", f"  kind: {rule.kind}, pack: {loaded.pack}",
              f"  source: {rule.source.document}, {rule.source.section}"]
-    if rule.standard:
-        lines.append(f"  standard: {rule.standard}")
     lines.append("")
     lines += textwrap.wrap(" ".join(rule.summary.split()), 96)
+    from .standards import load_standards
+
+    standard = load_standards().standard_for(rule_id)
+    if standard is not None:
+        lines.append("")
+        lines.append(f"Standard {standard.id}: {standard.title}")
+        lines += ["  " + x for x in textwrap.wrap(" ".join(standard.summary.split()), 94)]
+        for src in standard.sources:
+            lines.append(f"  source: {src.document}, {src.section}"
+                         + (f" (effective {src.effective})" if src.effective else ""))
+            if src.url:
+                lines.append(f"          {src.url}")
     lines.append("")
     lines.append("Exactly:")
     lines += ["  " + s for s in describe(rule, params)]

@@ -34,8 +34,9 @@ Event = dict[str, Any]
 
 
 def _wd(n: int) -> Gap:
-    """N working days: at least N + 2 per full week of weekend; at most that plus holidays."""
-    return n + 2 * ((n - 1) // 5), n + 2 * ((n + 4) // 5) + 6
+    """N working days: at least N plus a weekend per five after the first, at most N plus a
+    weekend per five begun plus bank holidays (Christmas and New Year add three)."""
+    return n + 2 * ((n - 1) // 5), n + 2 * ((n + 4) // 5) + 8
 
 
 def _months(m: int) -> Gap:
@@ -52,11 +53,11 @@ W1, W6, W8, W12 = (_weeks(n) for n in (1, 6, 8, 12))
 M1, M3, M6, M12 = (_months(n) for n in (1, 3, 6, 12))
 
 QH = 96  # quarter-hours per day: date-times are kept as ordinal * 96 + quarter
-HOURS_72 = 72 * 4
 # a wall-clock gap of up to 70 hours is under 72 real hours even across a clock change
 RHI_SAFE, RHI_LATE = 70 * 4, 74 * 4
 MISSING_SHARE = 0.3  # of breaches, the share where the act never happens (the rest are late)
 
+MIN_EVENTS, MAX_EVENTS = 20, 200
 FIRST_DAY = date(2001, 1, 1).toordinal()
 LAST_DAY = date(2030, 12, 31).toordinal()
 WINDOW_DAYS = 3 * 365
@@ -118,7 +119,7 @@ class _Case:
         self.rand: Callable[[], float] = rng.random
         self.iso = iso
         self.iso_base = iso_base
-        self.first = first  # earliest day any event may have
+        self.first = first  # earliest day any event may have (the case's first contact)
         self.end = end  # events and episode boundaries fall strictly before this day
         self.breach = breach
         self.events: list[tuple[int, Event]] = []
@@ -201,16 +202,13 @@ class _Case:
         return g[1] + int(rand() * (g[1] // 2 + 5))
 
     def recur(self, start: int, limit: int, first: Gap, then: Gap, prefix: str,
-              kind: str) -> list[int]:
+              kind: str) -> None:
         """A schedule of plain events from ``start`` until ``limit`` (exclusive)."""
-        days: list[int] = []
         o = start + self.gap(first, first[0] // 2)
         lo = max(1, then[0] // 2)
         while o < limit:
             self.add(o, prefix, kind)
-            days.append(o)
             o += self.gap(then, lo)
-        return days
 
     def age_days(self, o: int) -> int | None:
         return None if self.dob is None else o - self.dob
@@ -250,13 +248,21 @@ def _intake(c: _Case, t: int, outcome: str) -> int:
     return max(planned, start)
 
 
-def _visits(c: _Case, start: int, limit: int, first: Gap, then: Gap, alone: float) -> None:
-    """Visits at a practice cadence (no england rule counts these)."""
+def _visits(c: _Case, start: int, limit: int, first: Gap, then: Gap, alone: float,
+            alone_within: int | None = None) -> None:
+    """Visits at a practice cadence (no england rule counts these); with ``alone_within``,
+    the child is seen alone at least that often (days) unless that visit is a breach."""
     rand = c.rand
     o = start + c.gap(first, first[0] // 3)
     lo = max(1, then[0] // 2)
+    last_alone = start
     while o < limit:
-        c.add(o, "v-", "visit", {"seen": True, "seen_alone": rand() < alone})
+        seen_alone = rand() < alone
+        if not seen_alone and alone_within is not None and o - last_alone >= alone_within:
+            seen_alone = rand() >= c.breach
+        if seen_alone:
+            last_alone = o
+        c.add(o, "v-", "visit", {"seen": True, "seen_alone": seen_alone})
         o += c.gap(then, lo)
 
 
@@ -275,15 +281,26 @@ def _cin(c: _Case, start: int, end: int) -> int:
     return end
 
 
+def _agency_checks(c: _Case, s: int) -> None:
+    """Checks with partner agencies after a strategy discussion (practice: 15 working days)."""
+    rand = c.rand
+    for _ in range(1 + int(rand() * 3)):
+        d = c.act(WD15, 0)
+        if d is not None:
+            c.add(s + d, "ac-", "agency_check", {"agency": AGENCY[int(rand() * len(AGENCY))]})
+
+
 def _cp(c: _Case, s: int) -> tuple[str, int]:
     """Strategy discussion, s47 enquiry, ICPC and (usually) a child protection plan.
     Returns what happened next ('plan', 'cin' or 'none') and from which day."""
     rand = c.rand
     reason = "significant_harm" if rand() < 0.85 else "exploitation"
     c.add(s, "sd-", "strategy_discussion", {"s47": True, "reason": reason})
+    _agency_checks(c, s)
     if rand() < 0.1:  # a second discussion supersedes the first
         s += 2 + int(rand() * 6)
         c.add(s, "sd-", "strategy_discussion", {"s47": True, "reason": reason})
+        _agency_checks(c, s)
     no_icpc = rand() < 0.1
     e = s + (rand() < 0.3)
     extra: dict[str, Any] = {}
@@ -291,10 +308,6 @@ def _cp(c: _Case, s: int) -> tuple[str, int]:
     if finish < c.end:
         extra = {"completed": c.day(finish), "outcome": "no_icpc" if no_icpc else "icpc"}
     c.add(e, "s47-", "s47_enquiry", extra)
-    for _ in range(1 + int(rand() * 3)):
-        d = c.act(WD15, 0)
-        if d is not None:
-            c.add(s + d, "ac-", "agency_check", {"agency": AGENCY[int(rand() * len(AGENCY))]})
     if no_icpc:
         return "cin", finish + int(rand() * 10)
     d = c.act(WD15, 6)
@@ -311,7 +324,7 @@ def _cp(c: _Case, s: int) -> tuple[str, int]:
 def _cp_plan(c: _Case, p: int) -> int:
     """A child protection plan from the ICPC; returns its planned end."""
     rand = c.rand
-    end = p + 90 + int(rand() * 630)
+    end = p + 90 + int(rand() * 450)
     category = CP_CATEGORY[int(rand() * len(CP_CATEGORY))]
     if c.episode("cpp-", "cp_plan", p, end, {"category": category}) is None:
         return end
@@ -322,10 +335,10 @@ def _cp_plan(c: _Case, p: int) -> int:
         c.add(o, "cg-", "core_group")
         o += 21 + int(rand() * 22)
     c.recur(p, limit, M3, M6, "rcpc-", "rcpc")
-    _visits(c, p, limit, WD10, WD10, 0.7)
+    _visits(c, p, limit, WD10, WD10, 0.7, alone_within=W6[0] - WD10[0] - 2)
     d = c.act(WD10, 0)
     if d is not None:
-        c.add(p + d, "sp-", "safety_plan", {"child_version": rand() < 0.85})
+        c.add(p + d, "sp-", "safety_plan", {"child_version": rand() >= c.breach / 2})
     if rand() < 0.3:
         c.add(p + 5 + int(rand() * 20), "wa-", "written_agreement")
     return end
@@ -364,7 +377,7 @@ def _looked_after(c: _Case, start: int, end: int, eligible: bool, legal: str) ->
     # care plan: up to a week before (planned admissions) or within 10 working days
     d = c.act(WD10, -7 if rand() < 0.25 else 0)
     if d is not None:
-        c.add(start + d, "cp-", "care_plan")
+        c.add(start + d, "cpl-", "care_plan")
 
     # looked-after reviews: 20 working days, 3 months, then 6 months
     reviews: list[int] = []
@@ -374,7 +387,7 @@ def _looked_after(c: _Case, start: int, end: int, eligible: bool, legal: str) ->
         c.add(o, "rev-", "cla_review")
         reviews.append(o)
         if rand() < 0.7:
-            c.add(o + int(rand() * 5), "cp-", "care_plan")  # plan updated after the review
+            c.add(o + int(rand() * 5), "cpl-", "care_plan")  # plan updated after the review
         o += c.gap(M3, 40) if n == 1 else c.gap(M6, 100)
         n += 1
 
@@ -397,7 +410,7 @@ def _looked_after(c: _Case, start: int, end: int, eligible: bool, legal: str) ->
 
     # health: initial within 20 working days, reviews every 6 or 12 months by age
     d = c.act(WD20, 4)
-    if d is not None and start + d < limit:
+    if d is not None:
         o = start + d
         c.add(o, "ha-", "health_assessment", {"kind": "initial"})
         while True:
@@ -410,16 +423,14 @@ def _looked_after(c: _Case, start: int, end: int, eligible: bool, legal: str) ->
 
     # permanency planning meetings (practice): monthly for under-5s, else 3-monthly
     age = c.age_days(start)
-    young = age is not None and age < 5 * 365
+    young = age is not None and age < 5 * 365 + 3
     c.recur(start, limit, M1 if young else M3, M1 if young else M3, "ppm-", "ppm")
-    if rand() < 0.6:
-        d = c.act(M3, 10)
-        if d is not None:
-            c.add(start + d, "ls-", "life_story_work")
-    if rand() < 0.5:
-        d = c.act(WD20, 3)
-        if d is not None:
-            c.add(start + d, "camhs-", "camhs_offer")
+    d = c.act(M3, 10)
+    if d is not None:
+        c.add(start + d, "ls-", "life_story_work")
+    d = c.act(WD20, 3)
+    if d is not None:
+        c.add(start + d, "camhs-", "camhs_offer")
 
 
 def _placement_visits(c: _Case, p: int, limit: int, long_term: bool) -> None:
@@ -444,6 +455,7 @@ def _missing(c: _Case, start: int, limit: int, count: int) -> None:
     starts = sorted(start * QH + int(rand() * span * QH) for _ in range(count))
     prev_end = 0
     recent: list[int] = []
+    awaiting: int | None = None  # a strategy discussion is awaited until this day
     for q in starts:
         # mostly evenings and nights
         q = q - q % QH + (64 + int(rand() * 48)) % QH if rand() < 0.8 else q
@@ -474,14 +486,18 @@ def _missing(c: _Case, start: int, limit: int, count: int) -> None:
                 outcome = RHI_OUTCOME[int(rand() * len(RHI_OUTCOME))]
                 rhi: dict[str, Any] = {"ref": mid, "outcome": outcome}
                 if outcome == "completed":
-                    rhi["safety_plan"] = rand() < 0.8
+                    rhi["safety_plan"] = rand() >= breach
                     rhi["first_seen_by"] = SEEN_BY[int(rand() * len(SEEN_BY))]
                 c.add_at(rq, "rhi-", "return_home_interview", rhi)
-        if missing:
-            recent = [d for d in recent if d > o - 90]
+        if missing and (awaiting is None or o > awaiting):
+            # episodes before the awaited discussion are not counted; after it the count restarts
+            if awaiting is not None:
+                recent, awaiting = [], None
+            recent = [d for d in recent if d >= o - 90]
             recent.append(o)
             if len(recent) >= 3:
                 d = c.act(WD5, 0)
+                awaiting = LAST_DAY if d is None else o + d
                 if d is not None:
                     c.add(o + d, "sd-", "strategy_discussion", {"s47": False, "reason": "missing"})
                 recent = []
@@ -590,7 +606,8 @@ def _case_care_leaver(c: _Case, t: int, birthday18: int) -> None:
     d = c.act(M3, 0)
     if d is not None:
         c.add(max(start, cl_start - 60 + d), "ppl-", "pathway_plan",
-              {"shared_with_young_person": rand() < 0.85, "contingency": rand() < 0.8})
+              {"shared_with_young_person": rand() >= c.breach / 2,
+               "contingency": rand() >= c.breach / 2})
     cl_end = cl_start + 300 + int(rand() * 1200)
     if c.episode("cl-", "care_leaver", cl_start, cl_end,
                  {"eligibility": "relevant" if relevant else "former_relevant"}) is None:
@@ -599,7 +616,8 @@ def _case_care_leaver(c: _Case, t: int, birthday18: int) -> None:
     o = cl_start + c.gap(M6, 100)
     while o < limit:
         c.add(o, "ppr-", "pathway_plan_review",
-              {"shared_with_young_person": rand() < 0.9, "contingency": rand() < 0.85})
+              {"shared_with_young_person": rand() >= c.breach / 2,
+               "contingency": rand() >= c.breach / 2})
         o += c.gap(M6, 100)
     _visits(c, cl_start, limit, W8, W8, 0.3)
 
@@ -620,7 +638,7 @@ def _case_private_fostering(c: _Case, t: int) -> None:
             years = 3 + int(rand() * 12)
         member = f"hh-{i + 1}"
         known = rand() >= 0.04
-        dob = p - years * 365 - 1 - int(rand() * 360)
+        dob = p - _years_days(years) - int(rand() * 360)
         household.append({"id": member,
                           "date_of_birth": date.fromordinal(dob).isoformat() if known else None})
         if years >= 16:
@@ -692,6 +710,11 @@ def _fill(c: _Case, start: int, last: int, count: int, cla: bool, cp: bool) -> N
         c.add(start + int(rand() * span), prefix, kind, extra)
 
 
+def _years_days(years: int) -> int:
+    """Days that surely make ``years`` completed years (leap days included)."""
+    return 365 * years + (years + 3) // 4
+
+
 def _eighteen_years_before(o: int) -> int:
     """The date of birth of someone who turns 18 on day o (29 February becomes the 28th)."""
     d = date.fromordinal(o)
@@ -713,42 +736,33 @@ def generate_cohort(n: int, seed: int, as_of: date,
     rand = rng.random
     iso_base = first - 400
     iso = [date.fromordinal(o).isoformat() for o in range(iso_base, stop + 400)]
-    span = stop - first - 25
     for i in range(1, n + 1):
         cohort = rng.choices(COHORTS, cum_weights=_CUM_WEIGHTS)[0]
-        c = _Case(rng, iso, iso_base, first, stop, breach_rate)
-        if cohort == "care_leaver":
-            birthday18 = first + 150 + int(rand() * max(1, stop - first - 180))
-            c.dob = _eighteen_years_before(birthday18)
-            t = max(first, birthday18 - 120 - int(rand() * 700))
-            _case_care_leaver(c, t, birthday18)
-        else:
-            # more cases started long ago than recently: open cases accumulate
-            t = stop - 25 - int(span * math.sqrt(rand()))
-            lo, hi = _AGES[cohort]
-            years = lo + int(rand() * (hi - lo + 1))
-            c.dob = t - years * 365 - 1 - int(rand() * 360)
-            _BUILDERS[cohort](c, t)
-        uasc = cohort == "cla" and t - c.dob > 14 * 365 and rand() < 0.15
-
-        last = _involvement(c)
-        last = min(max(last, t + 60, max((o for o, _ in c.events), default=t)), stop - 1)
-        size = min(200, max(20, int(rng.lognormvariate(3.7, 0.6))))
+        for attempt in range(4):
+            c, t, last = _build(rng, iso, iso_base, first, stop, breach_rate, cohort,
+                                0.5 ** attempt)
+            if len(c.events) <= MAX_EVENTS:
+                break
+            # a very busy case: build it again with a shorter history (rarely needed)
+        assert c.dob is not None
+        dob = c.dob
+        uasc = cohort == "cla" and t - dob > 14 * 365 and rand() < 0.15
+        size = min(MAX_EVENTS, max(MIN_EVENTS, int(rng.lognormvariate(3.5, 0.65))))
         _fill(c, t, last, size - len(c.events), cohort in ("cla", "care_leaver"), cohort == "cp")
 
         events = c.events
         events.sort(key=itemgetter(0))
-        del events[200:]  # (rare) a busy case keeps its first 200 acts
+        del events[MAX_EVENTS:]  # only if four tries were all too busy: keep the first acts
         c.episodes.sort(key=itemgetter(0))
-        known_dob = rand() >= 0.03
+        ethnicity = None if rand() < breach_rate / 3 else ETHNICITY[int(rand() * len(ETHNICITY))]
         yield {
             "format": FORMAT,
             "case_id": f"GEN-{i:06d}",
             "child": {
                 "id": f"CH-{i:06d}",
-                "date_of_birth": date.fromordinal(c.dob).isoformat() if known_dob else None,
+                "date_of_birth": date.fromordinal(dob).isoformat() if rand() >= 0.03 else None,
                 "sex": "F" if rand() < 0.48 else ("M" if rand() < 0.99 else "U"),
-                "ethnicity": None if rand() < 0.05 else ETHNICITY[int(rand() * len(ETHNICITY))],
+                "ethnicity": ethnicity,
                 "disability": rand() < 0.09,
                 "uasc": uasc,
             },
@@ -760,3 +774,25 @@ def generate_cohort(n: int, seed: int, as_of: date,
             "episodes": [ep for _, _, ep in c.episodes],
             "events": [ev for _, ev in events],
         }
+
+
+def _build(rng: random.Random, iso: list[str], iso_base: int, first: int, stop: int,
+           breach: float, cohort: str, history: float) -> tuple[_Case, int, int]:
+    """The statutory and practice acts of one case (no fillers yet), its first day and its
+    last active day.  ``history`` below 1 shortens how far back the case may start."""
+    rand = rng.random
+    c = _Case(rng, iso, iso_base, first, stop, breach)
+    room = stop - first - 180
+    if cohort == "care_leaver":
+        birthday18 = stop - 30 - int(rand() * room * history)
+        c.dob = _eighteen_years_before(birthday18)
+        t = c.first = max(first, birthday18 - 120 - int(rand() * 700 * history))
+        _case_care_leaver(c, t, birthday18)
+    else:
+        # more cases started long ago than recently: open cases accumulate
+        t = c.first = stop - 25 - int((stop - first - 25) * math.sqrt(rand()) * history)
+        lo, hi = _AGES[cohort]
+        c.dob = t - _years_days(lo + int(rand() * (hi - lo + 1))) - int(rand() * 360)
+        _BUILDERS[cohort](c, t)
+    last = min(max(_involvement(c), t + 60, max(o for o, _ in c.events)), stop - 1)
+    return c, t, last

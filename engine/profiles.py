@@ -23,6 +23,7 @@ from .rulebook import (
     compile_rule,
     format_validation_error,
     load_library,
+    resolve_params,
 )
 from .ruleschema import Strict, did_you_mean
 from .vocabulary import Vocabulary
@@ -119,6 +120,19 @@ class Profile:
         chosen -= set(self.disable)
         return sorted(chosen)
 
+    def check_params(self, library: RuleLibrary) -> None:
+        """Every parameter override, applied or not, is checked where it is written."""
+        for pf, doc in self.files:
+            for rid, values in pf.params.items():
+                loaded = library.rules.get(rid)
+                if loaded is None:
+                    continue  # reported by rule_ids
+                for name, value in values.items():
+                    try:
+                        resolve_params(loaded, {name: value})
+                    except RuleError as exc:
+                        raise ProfileError(f"{doc.where(('params', rid, name))}: {exc}") from None
+
 
 def builtin_profiles() -> list[str]:
     return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
@@ -172,25 +186,14 @@ def build_ruleset(profile: Profile, library: RuleLibrary | None = None,
         raise RuleError("rule files have errors (run 'casecheck rules lint'):\n"
                         + "\n".join(library.errors))
     ids = profile.rule_ids(library)
+    profile.check_params(library)
     compiled = []
     for rid in ids:
         loaded = library.rules[rid]
-        try:
-            rule = compile_rule(loaded, library, profile.params)
-        except RuleError as exc:
-            where = _param_where(profile, rid)
-            raise ProfileError(f"{where}{exc}") from None
-        compiled.append((rule, rule_meta(loaded)))
+        compiled.append((compile_rule(loaded, library, profile.params), rule_meta(loaded)))
     cal = calendar_for(frozenset(profile.closure_days))
     return RuleSet(compiled, cal, warn=profile.warn if warn is None else warn,
                    profile=profile.name, known_event_types=profile.vocabulary.event_types)
-
-
-def _param_where(profile: Profile, rid: str) -> str:
-    for pf, doc in profile.files:
-        if rid in pf.params:
-            return f"{doc.where(('params', rid))}: "
-    return ""
 
 
 def rule_meta(loaded: Any) -> RuleMeta:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .calendar import Duration
+from .calendar import Duration, unit_suggestion
 from .obligations import (
     Check,
     Clock,
@@ -152,7 +152,11 @@ def resolve_params(loaded: LoadedRule, overrides: dict[str, Any] | None) -> dict
             try:
                 Duration.parse(value)
             except ValueError as exc:
-                raise RuleError(f"{loaded.id}: parameter {name!r}: {exc}") from None
+                hint = ""
+                parts = str(value).split(maxsplit=1)
+                if len(parts) == 2 and unit_suggestion(parts[1]):
+                    hint = f"; did you mean {unit_suggestion(parts[1])[0]!r}?"
+                raise RuleError(f"{loaded.id}: parameter {name!r}: {exc}{hint}") from None
         values[name] = value
     return values
 
