@@ -242,6 +242,28 @@ def rules_explain(rule_id: str, case: Path | None, as_of: date | None, profile: 
     click.echo(text)
 
 
+@rules.command("docs")
+@click.option("--check", is_flag=True, help="Only check that docs/rules/ is up to date.")
+def rules_docs(check: bool) -> None:
+    """Generate docs/rules/ from the rules, their standards and their test cases."""
+    from engine.ruledocs import DOCS_DIR, render_all, stale_pages, write_pages
+    from engine.standards import load_standards
+
+    library = _library()
+    if library.errors:
+        _die("rule files have errors (run 'casecheck rules lint')", 1)
+    pages = render_all(library, load_standards())
+    stale = stale_pages(pages)
+    if check:
+        if stale:
+            _die(f"docs/rules/ is stale ({', '.join(stale[:5])}...); run 'casecheck rules docs'",
+                 1)
+        click.echo(f"docs/rules/: {len(pages)} pages up to date")
+        return
+    write_pages(pages)
+    click.echo(f"wrote {len(pages)} pages to {DOCS_DIR} ({len(stale)} changed)")
+
+
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of case records (format casecheck/case-record@1)."""
