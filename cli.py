@@ -62,14 +62,16 @@ def main() -> None:
 @click.argument("case", type=click.Path(path_type=Path))
 @AS_OF
 @PROFILE
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]),
+              default="text", show_default=True)
 @click.option("--warn", type=click.IntRange(0, 60), default=None,
               help="Warning window in working days for 'due soon' (default: the profile's).")
-def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | None) -> None:
-    """Check one case record (a .json file)."""
+@click.option("--hide-met", is_flag=True, help="Text format: leave out what was met.")
+def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | None,
+          hide_met: bool) -> None:
+    """Check one case: overdue first, then due soon, coming up, and what was done."""
     from engine.report_json import case_json
-    from engine.report_text import case_text
+    from engine.report_text import case_markdown, case_text
     from engine.sweep import evaluate_raw
 
     ruleset = _ruleset(profile, warn)
@@ -87,8 +89,11 @@ def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | No
         _die(str(exc))
     if fmt == "json":
         click.echo(case_json(result, indent=True).decode())
+    elif fmt == "markdown":
+        click.echo(case_markdown(result), nl=False)
     else:
-        click.echo(case_text(result))
+        # colour only on a terminal: click.echo strips the styles when piped
+        click.echo(case_text(result, style=click.style, show_met=not hide_met))
     if not result.evaluated:
         first = result.errors[0]
         _die(f"{raw.source}: {first.pointer or '/'}: {first.message}"

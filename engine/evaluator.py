@@ -123,4 +123,5 @@ class RuleSet:
             occurrence=ob.occurrence,
             member=ob.member,
             evidence=ob.evidence,
+            unit="working_days" if ob.unit == "working_days" else "days",
         )

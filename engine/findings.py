@@ -25,6 +25,7 @@ class Finding:
     occurrence: int | None = None
     member: str | None = None
     evidence: list[str] = field(default_factory=list)
+    unit: str = "days"  # what days_late counts: "working_days" or "days"
 
 
 @dataclass(slots=True)

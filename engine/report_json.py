@@ -17,6 +17,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "due": f.due.isoformat() if f.due else None,
         "done": {"id": f.done_id, "date": f.done_date.isoformat()} if f.done_id else None,
         "days_late": f.days_late,
+        "days_late_unit": f.unit,
         "message": f.message,
         "source": f.source,
         "title": f.title,

@@ -45,6 +45,7 @@ def test_check_json_matches_the_contract(run) -> None:  # type: ignore[no-untype
         "rule": "ENG-ICPC-15WD", "status": "late",
         "anchor": {"id": "sd-1", "date": "2024-02-21"}, "due": "2024-03-13",
         "done": {"id": "icpc-1", "date": "2024-03-14"}, "days_late": 1,
+        "days_late_unit": "working_days",
         "message": "ICPC held 16 working days after the strategy discussion of 2024-02-21 "
                    "(limit 15 working days)",
         "source": icpc["source"], "title": icpc["title"],
@@ -56,7 +57,7 @@ def test_check_text(run) -> None:  # type: ignore[no-untyped-def]
     result = run("check", str(EXAMPLE), "--as-of", "2024-03-28")
     assert result.exit_code == 0
     assert "Done late (1)" in result.output
-    assert "ENG-ICPC-15WD due 2024-03-13" in result.output
+    assert "ENG-ICPC-15WD  due 2024-03-13" in result.output
 
 
 def test_check_warn_window_moves_pending_to_due_soon(run) -> None:  # type: ignore[no-untyped-def]
@@ -167,3 +168,27 @@ def test_schema_is_json_schema(run) -> None:  # type: ignore[no-untyped-def]
     schema = orjson.loads(run("schema").output)
     assert schema["title"] == "CaseRecord"
     assert "case_id" in schema["required"]
+
+
+def test_check_text_orders_sections_for_a_manager(run) -> None:  # type: ignore[no-untyped-def]
+    out = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--profile", "practice").output
+    assert "\x1b[" not in out  # plain when not a terminal
+    order = ["Overdue (", "Due soon (", "Coming up (", "Done late (", "Met ("]
+    positions = [out.index(h) for h in order]
+    assert positions == sorted(positions)
+    assert "PRC-CIN-VISIT  due 2024-02-19, 28 working days overdue" in out
+    assert "ENG-ICPC-15WD  due 2024-03-13, done 2024-03-14 (1 working day late)" in out
+    assert "PRC-CP-CHILD-SAFETY-PLAN  due 2024-03-28 (today)" in out
+
+
+def test_check_text_in_colour_on_a_terminal() -> None:
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--as-of", "2024-03-28"],
+                                color=True)
+    assert "\x1b[" in result.output
+
+
+def test_check_markdown(run) -> None:  # type: ignore[no-untyped-def]
+    out = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--format", "markdown").output
+    assert out.startswith("### Case EX-0001: compliance as of 2024-03-28")
+    assert "#### Done late (1)" in out
+    assert "| ENG-ICPC-15WD | 2024-03-13 | 2024-03-14 (icpc-1) |" in out
