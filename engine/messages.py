@@ -18,13 +18,13 @@ VALUES = (
 )
 
 DEFAULTS = {
-    "met": "{target} on {done_date}, within {limit} of {anchor} on {anchor_date} (due {due})",
+    "met": "{target} on {done_date}, within {limit} of {anchor} on {clock_date} (due {due})",
     "late": "{target} on {done_date}, {days_late} {unit} after the deadline of {due} "
-            "({limit} from {anchor} on {anchor_date})",
-    "overdue": "no {target} recorded; due {due} ({limit} from {anchor} on {anchor_date}), "
+            "({limit} from {anchor} on {clock_date})",
+    "overdue": "no {target} recorded; due {due} ({limit} from {anchor} on {clock_date}), "
                "{days_late} {unit} overdue",
-    "due_soon": "{target} due by {due} ({limit} from {anchor} on {anchor_date})",
-    "pending": "{target} due by {due} ({limit} from {anchor} on {anchor_date})",
+    "due_soon": "{target} due by {due} ({limit} from {anchor} on {clock_date})",
+    "pending": "{target} due by {due} ({limit} from {anchor} on {clock_date})",
     "not_met": "{title}: not met for {anchor} {anchor_id} of {anchor_date}",
     "insufficient_data": "cannot decide: {reason}",
 }

@@ -64,7 +64,8 @@ def _when(f: Finding, as_of: date) -> str:
         return f"done {f.done_date}" + (f", due {f.due}" if f.due else "")
     if f.due is not None:
         days = (f.due - as_of).days
-        return f"due {f.due} ({'today' if days == 0 else f'in {days} days'})"
+        when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+        return f"due {f.due} ({when})"
     return ""
 
 
