@@ -37,6 +37,9 @@ AS_OF = click.option("--as-of", "as_of", type=AsOf(), default=None,
                      help="Evaluate as the case stood on this date (default: today).")
 PROFILE = click.option("--profile", default="england", show_default=True,
                        help="Built-in profile name or path to a profile YAML file.")
+ENGINE = click.option("--engine", type=click.Choice(["core", "durable"]), default="core",
+                      show_default=True, help="durable: the durable-rules cross-check engine "
+                      "(follow-up rules only; others are listed as errors). Needs .[durable].")
 
 
 def _die(message: str, code: int = 2) -> None:
@@ -44,12 +47,21 @@ def _die(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _ruleset(profile: str, warn: int | None = None):  # type: ignore[no-untyped-def]
+def _ruleset(profile: str, warn: int | None = None,  # type: ignore[no-untyped-def]
+             engine: str = "core"):
     try:
         prof = load_profile(profile)
-        return build_ruleset(prof, load_library(vocabulary=prof.vocabulary), warn=warn)
+        ruleset = build_ruleset(prof, load_library(vocabulary=prof.vocabulary), warn=warn)
     except (ProfileError, RuleError) as exc:
         _die(str(exc))
+    if engine == "durable":
+        from engine.durable_engine import DurableUnavailable, build
+
+        try:
+            return build(ruleset, profile, warn)
+        except DurableUnavailable as exc:
+            _die(str(exc))
+    return ruleset
 
 
 @click.group()
@@ -101,6 +113,71 @@ def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | No
 
 
 @main.command()
+@click.argument("case", type=click.Path(path_type=Path))
+@AS_OF
+@PROFILE
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html",
+              show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the report to this file (default: standard output).")
+def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | None) -> None:
+    """The auditor's pre-filled compliance section for one case, standard by standard."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from engine.report_audit import build_report, render_html, render_markdown
+    from engine.standards import load_standards
+    from engine.sweep import evaluate_raw
+
+    ruleset = _ruleset(profile)
+    catalogue = load_standards()
+    if catalogue.errors:
+        _die(f"{len(catalogue.errors)} problem(s) in the standards catalogue (run 'casecheck "
+             f"rules lint'), first: {catalogue.errors[0]}")
+    as_of = as_of or date.today()
+    try:
+        raws = list(read_records(case))
+    except InputError as exc:
+        _die(str(exc))
+    if len(raws) != 1:
+        _die(f"{case}: 'report' takes one case; found {len(raws)}")
+    raw: RawRecord = raws[0]
+    try:
+        result: CaseResult = evaluate_raw(raw, ruleset, as_of)[0]
+    except CalendarRangeError as exc:
+        _die(str(exc))
+    if not result.evaluated:
+        first = result.errors[0]
+        _die(f"{raw.source}: {first.pointer or '/'}: {first.message}"
+             + (f" (got {first.value!r})" if first.value else ""), 1)
+    unevaluated = [p for p in result.errors if p.rule is None]
+    if unevaluated:  # nothing was checked: every standard would wrongly read "not applicable"
+        _die(f"{raw.source}: {unevaluated[0].message}", 1)
+    try:
+        child_id = orjson.loads(raw.data)["child"]["id"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        child_id = None
+    try:
+        generator = f"casecheck {version('casecheck')}"
+    except PackageNotFoundError:
+        generator = "casecheck"
+    try:
+        profile_title: str | None = load_profile(profile).title
+    except ProfileError:
+        profile_title = None
+    audit = build_report(result, catalogue, ruleset.meta, child_id=child_id,
+                         profile_title=profile_title, generator=generator)
+    text = render_html(audit) if fmt == "html" else render_markdown(audit)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _die(f"{out}: cannot write ({exc.strerror})")
+    click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for findings.jsonl and summary.json.")
@@ -108,16 +185,24 @@ def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | No
 @PROFILE
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
 @click.option("--warn", type=click.IntRange(0, 60), default=None)
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also record this run in a sweep history database (SQLite, created if "
+                   "missing); see docs/history.md.")
 def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, workers: int,
-          warn: int | None) -> None:
+          warn: int | None, db: Path | None = None) -> None:
     """Check every record in a folder of *.json files or a .jsonl file."""
     from engine.sweep import sweep as run_sweep
     from engine.sweep import terminal_progress
 
     ruleset = _ruleset(profile, warn)
+    db_note = None
     try:
-        summary = run_sweep(input_path, out_dir, ruleset, as_of or date.today(), workers,
-                            progress=terminal_progress)
+        if db is None:
+            summary = run_sweep(input_path, out_dir, ruleset, as_of or date.today(), workers,
+                                progress=terminal_progress)
+        else:
+            summary, db_note = _recorded_sweep(db, profile, input_path, out_dir, ruleset,
+                                               as_of or date.today(), workers)
     except (InputError, CalendarRangeError) as exc:
         _die(str(exc))
     if sys.stderr.isatty():
@@ -129,6 +214,129 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
     parts = [f"{k} {st[k]}" for k in ("met", "late", "overdue", "due_soon", "pending",
                                        "not_met", "insufficient_data") if st.get(k)]
     click.echo("findings: " + (", ".join(parts) or "none"))
+    if db_note:
+        click.echo(db_note)
+
+
+def _recorded_sweep(  # type: ignore[no-untyped-def]
+        db: Path, profile: str, input_path: Path, out_dir: Path, ruleset, as_of: date,
+        workers: int):
+    """``sweep --db``: the sweep inside one history transaction (engine/history.py)."""
+    import sqlite3
+    from importlib.metadata import PackageNotFoundError, version
+
+    from engine.history import HistoryError, RunMeta, record_run, ruleset_identity
+    from engine.sweep import sweep as run_sweep
+    from engine.sweep import terminal_progress
+
+    try:
+        prof = load_profile(profile)
+        engine_version: str | None = version("casecheck")
+    except ProfileError as exc:
+        _die(str(exc))
+    except PackageNotFoundError:
+        engine_version = None
+    digest, described = ruleset_identity(ruleset, prof.params, prof.events)
+    meta = RunMeta(as_of, ruleset.profile, digest, described, str(input_path.resolve()),
+                   engine_version)
+    try:
+        with record_run(db, meta) as rec:
+            summary = run_sweep(input_path, out_dir, ruleset, as_of, workers,
+                                progress=terminal_progress, sink=rec.add)
+            run_id = rec.finish(summary)
+    except (HistoryError, sqlite3.Error) as exc:
+        _die(f"{db}: {exc}" if isinstance(exc, sqlite3.Error) else str(exc))
+    again = " (replacing the earlier recording of the same run)" if rec.replaced else ""
+    return summary, f"recorded run {run_id} in {db}{again}"
+
+
+DB = click.option("--db", type=click.Path(path_type=Path, dir_okay=False), required=True,
+                  help="Sweep history database written by 'sweep --db'.")
+
+
+def _open_db(db: Path):  # type: ignore[no-untyped-def]
+    from engine.history import HistoryError, connect
+
+    try:
+        return connect(db)
+    except HistoryError as exc:
+        _die(str(exc))
+
+
+@main.command()
+@DB
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--profile", "profile", default=None, help="Only runs of this profile (name).")
+def history(db: Path, fmt: str, profile: str | None) -> None:
+    """List the recorded sweep runs, oldest first."""
+    from engine.history import list_runs
+    from engine.report_history import runs_json, runs_text
+
+    conn = _open_db(db)
+    runs = list_runs(conn, profile)
+    click.echo(runs_json(runs) if fmt == "json" else runs_text(runs))
+
+
+@main.command()
+@DB
+@click.option("--run", "run_id", type=int, default=None,
+              help="The run to look at (default: the latest).")
+@click.option("--against", "against_id", type=int, default=None,
+              help="The earlier run (default: the one before --run with the same profile).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True)
+def diff(db: Path, run_id: int | None, against_id: int | None, fmt: str) -> None:
+    """Breaches new, resolved and still open between two runs (see docs/history.md)."""
+    from engine.history import HistoryError, diff_runs, get_run, previous_run
+    from engine.report_history import diff_csv, diff_json, diff_text
+
+    conn = _open_db(db)
+    try:
+        run = get_run(conn, run_id)
+        against = get_run(conn, against_id) if against_id is not None else previous_run(conn, run)
+    except HistoryError as exc:
+        _die(str(exc))
+    if against is None:
+        _die(f"run {run['id']} is the first run of profile {run['profile']!r}: nothing to "
+             "compare it with (give --against)")
+    if against["id"] == run["id"]:
+        _die("--run and --against name the same run")
+    result = diff_runs(conn, run, against)
+    text = {"json": diff_json, "csv": diff_csv}.get(fmt, diff_text)(result)
+    click.echo(text, nl=not text.endswith("\n"))
+
+
+@main.command()
+@DB
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="The HTML file to write, or with --format csv a folder for the CSV files.")
+@click.option("--format", "fmt", type=click.Choice(["html", "csv"]), default="html",
+              show_default=True)
+@click.option("--run", "run_id", type=int, default=None,
+              help="The run to show (default: the latest).")
+@click.option("--runs", "runs", type=click.IntRange(1, 1000), default=30, show_default=True,
+              help="How many runs of the profile the trend covers, ending with --run.")
+def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int) -> None:
+    """A self-contained HTML compliance dashboard (or its tables as CSV files)."""
+    from engine.dashboard import dashboard_data, render_html, write_csv
+    from engine.history import HistoryError
+
+    conn = _open_db(db)
+    try:
+        data = dashboard_data(conn, run_id, runs)
+    except HistoryError as exc:
+        _die(str(exc))
+    try:
+        if fmt == "csv":
+            paths = write_csv(data, out)
+            click.echo(f"wrote {len(paths)} CSV files to {out}: "
+                       + ", ".join(p.name for p in paths))
+            return
+        out.write_text(render_html(data), encoding="utf-8")
+    except OSError as exc:
+        _die(f"{out}: cannot write ({exc.strerror})")
+    click.echo(f"wrote dashboard of run {data['run']['id']} to {out}")
 
 
 @main.group()

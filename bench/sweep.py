@@ -224,9 +224,12 @@ def build_results(cohort: dict[str, Any], parse: dict[str, Any], sweeps: list[di
 
 def render_table(results: dict[str, Any]) -> str:
     cohort = results["cohort"]
+    machine = results["machine"]
+    load = machine.get("load_average", {}).get("before")
     lines = [f"casecheck sweep benchmark: {cohort['cases']:,} cases, "
              f"{cohort['events']:,} events, {cohort['bytes'] / 1e6:,.0f} MB, profile "
-             f"{results['profile']}, {results['machine']['cpus']} CPUs",
+             f"{results['profile']}, {machine['cpus']} CPUs"
+             + (f", load average {load[0]:g} at start" if load else ""),
              "",
              f"  parse-only (orjson)   {results['parse_only']['seconds']:8.2f} s"]
     for s in results["sweeps"]:
@@ -246,12 +249,19 @@ def render_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _load() -> list[float]:
+    """1, 5 and 15 minute load averages: other work on the machine skews every timing."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def run(cases: int, workers: int, seed: int, as_of: date, data_dir: Path, results_path: Path,
         repeats: int = 5, parse_repeats: int = 3, echo: bool = True) -> dict[str, Any]:
     """The whole benchmark; returns (and writes) the results."""
     def say(text: str) -> None:
         if echo:
             print(text, file=sys.stderr, flush=True)
+
+    load_before = _load()
 
     say(f"cohort: {cases:,} cases (seed {seed}, as of {as_of.isoformat()}) ...")
     cohort = ensure_cohort(cases, seed, as_of, data_dir)
@@ -267,6 +277,7 @@ def run(cases: int, workers: int, seed: int, as_of: date, data_dir: Path, result
     say("casecheck check ...")
     check = time_check(pick_check_case(path, data_dir), as_of, repeats)
     results = build_results(cohort, parse, sweeps, check)
+    results["machine"]["load_average"] = {"before": load_before, "after": _load()}
     results_path.parent.mkdir(parents=True, exist_ok=True)
     results_path.write_text(json.dumps(results, indent=2) + "\n")
     return results

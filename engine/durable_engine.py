@@ -186,17 +186,46 @@ def _and(*conds: dict[str, Any]) -> dict[str, Any]:
     return {"$and": list(conds)}
 
 
+def _where_not(where: dict[str, Any]) -> dict[str, Any] | None:
+    """The negation of a ``where`` filter (None when there is no filter): one alternative per
+    condition that fails."""
+    alts: list[dict[str, Any]] = []
+    for name, cond in where.items():
+        key = f"f_{name}"
+        absent, present = {"$nex": {key: 1}}, {"$ex": {key: 1}}
+        if isinstance(cond, dict):
+            op, arg = next(iter(cond.items()))
+            if op == "present":
+                alts.append(absent if arg else present)
+            elif op == "not":
+                alts.append(absent if arg is None else {key: arg})
+            else:
+                # fails when the value is none of the listed ones
+                parts = [present if v is None else {"$or": [absent, {"$neq": {key: v}}]}
+                         for v in arg]
+                alts.append(_and(*parts) if len(parts) > 1 else parts[0] if parts else present)
+        else:
+            alts.append(present if cond is None else {"$or": [absent, {"$neq": {key: cond}}]})
+    if not alts:
+        return None
+    return alts[0] if len(alts) == 1 else {"$or": alts}
+
+
 def _matching_rules(spec: FollowUpSpec, act: _Actions) -> dict[str, Any]:
     """Anchors in order, each matched to the target that satisfies it, or to none.
 
-    The cursor fact ``k`` holds the seq of the last anchor dealt with; every rule looks at the
-    next qualifying anchor ``a`` after it (no qualifying anchor between: ``a2$not``).  Facts of
-    a used target are retracted, so "unused" is simply "still a fact".
+    Forward chaining over a cursor: the cursor fact ``k`` names the anchor being dealt with
+    (``seq == k.at``, over every item of the anchor's type), the rule that fires records what
+    happened to it and moves the cursor on.  A used target's fact is retracted, so "unused" is
+    simply "still a fact"; "earliest" is "no fitting target with a smaller seq" ($not).
     """
     w_a, w_t = _where(spec.anchor_where), _where(spec.target_where)
 
     def anchor(*extra: dict[str, Any]) -> dict[str, Any]:
-        return _and({"kind": "anchor"}, *w_a, {"$gt": {"seq": {"k": "last"}}}, *extra)
+        # WORKAROUND (measured, see decision 0002): the cursor is joined by equality.  A $not
+        # block joined to the cursor by an inequality ('no qualifying anchor after k')
+        # segfaulted in the C core on a one-anchor, one-target case.
+        return _and({"kind": "anchor"}, {"seq": {"k": "at"}}, *extra)
 
     def fitting(*extra: dict[str, Any]) -> dict[str, Any]:
         # on or after the anchor (or its allow_before date), and never the anchor itself
@@ -207,32 +236,35 @@ def _matching_rules(spec: FollowUpSpec, act: _Actions) -> dict[str, Any]:
     loose = ({"$lt": {"refkind": 2}},)  # names nothing, or nothing of the anchor's kind
     earlier = {"$lt": {"seq": {"t": "seq"}}}
     cursor = {"k": {"kind": "cursor"}}
-    next_only = {"a2$not": anchor({"$lt": {"seq": {"a": "seq"}}})}
     # WORKAROUND (issue #5): $not gave wrong results for some assertion orders unless the $not
     # blocks come last in the rule, so every rule lists its $not blocks after its positive ones.
-    return {
+    rules: dict[str, Any] = {
         "match_by_ref": {"all": [
-            cursor, {"a": anchor({"clock": 1})}, {"t": fitting(*by_ref)},
-            next_only, {"t2$not": fitting(*by_ref, earlier)},
+            cursor, {"a": anchor(*w_a, {"clock": 1})}, {"t": fitting(*by_ref)},
+            {"t2$not": fitting(*by_ref, earlier)},
         ], "run": act.match},
         "match_loose": {"all": [
-            cursor, {"a": anchor({"clock": 1})}, {"t": fitting(*loose)},
-            next_only, {"tr$not": fitting(*by_ref)}, {"t2$not": fitting(*loose, earlier)},
+            cursor, {"a": anchor(*w_a, {"clock": 1})}, {"t": fitting(*loose)},
+            {"tr$not": fitting(*by_ref)}, {"t2$not": fitting(*loose, earlier)},
         ], "run": act.match},
         "unmatched": {"all": [
-            cursor, {"a": anchor({"clock": 1})},
-            next_only, {"tr$not": fitting(*by_ref)}, {"tl$not": fitting(*loose)},
+            cursor, {"a": anchor(*w_a, {"clock": 1})},
+            {"tr$not": fitting(*by_ref)}, {"tl$not": fitting(*loose)},
         ], "run": act.unmatched},
-        "no_clock": {"all": [cursor, {"a": anchor({"clock": 0})}, next_only],
-                     "run": act.skip},
-        "clock_error": {"all": [cursor, {"a": anchor({"clock": 2})}, next_only],
+        "no_clock": {"all": [cursor, {"a": anchor(*w_a, {"clock": 0})}], "run": act.skip},
+        "clock_error": {"all": [cursor, {"a": anchor(*w_a, {"clock": 2})}],
                         "run": act.clock_error},
         # WORKAROUND (issue #5): deleting a session in which no action ran segfaults; this rule
-        # fires once in every session (when no anchor is left, possibly at once), so deletion
-        # is always safe, and it tells us evaluation ran to the end.
-        "end": {"all": [cursor, {"a$not": anchor()}], "run": act.end},
+        # fires once in every session (when the cursor has passed the last anchor, possibly at
+        # once), so deletion is always safe, and it tells us evaluation ran to the end.
+        "end": {"all": [cursor, {"n": _and({"kind": "count"}, {"n": {"k": "at"}})}],
+                "run": act.end},
         **_sink(),
     }
+    fails = _where_not(spec.anchor_where)
+    if fails is not None:
+        rules["not_an_anchor"] = {"all": [cursor, {"a": anchor(fails)}], "run": act.pass_over}
+    return rules
 
 
 def _field_rules(spec: FollowUpSpec, act: _Actions) -> dict[str, Any]:
@@ -291,7 +323,7 @@ class _Actions:
     def _advance(self, c: Any, s: _Session, seq: int) -> None:
         sid = c.s.sid
         c.retract_fact(s.facts.pop(c.k.id))
-        nxt = {"sid": sid, "id": f"k{seq}", "kind": "cursor", "last": seq}
+        nxt = {"sid": sid, "id": f"k{seq + 1}", "kind": "cursor", "at": seq + 1}
         s.facts[nxt["id"]] = nxt
         c.assert_fact(nxt)
 
@@ -306,6 +338,9 @@ class _Actions:
         s.results.append(("none", c.a.seq))
         if c.k is not None:
             self._advance(c, s, c.a.seq)
+
+    def pass_over(self, c: Any) -> None:
+        self._advance(c, self._session(c), c.a.seq)
 
     def skip(self, c: Any) -> None:
         s = self._session(c)
@@ -505,8 +540,12 @@ class DurableEngine:
             facts[fact["id"]] = fact
         # WORKAROUND (issue #5): negation is only reliable when the fact that triggers the
         # rules comes last, so the cursor (or the evaluate fact) ends the batch.
-        last = ({"sid": sid, "id": "evaluate", "kind": "evaluate"} if spec.target_field else
-                {"sid": sid, "id": "k", "kind": "cursor", "last": -1})
+        if spec.target_field:
+            last = {"sid": sid, "id": "evaluate", "kind": "evaluate"}
+        else:
+            count = {"sid": sid, "id": "count", "kind": "count", "n": len(anchors)}
+            facts[count["id"]] = count
+            last = {"sid": sid, "id": "k0", "kind": "cursor", "at": 0}
         facts[last["id"]] = last
         results = self._run(self._names[rule_id], sid, facts)
 

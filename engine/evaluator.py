@@ -124,4 +124,5 @@ class RuleSet:
             member=ob.member,
             evidence=ob.evidence,
             unit="working_days" if ob.unit == "working_days" else "days",
+            clock_date=ob.clock_day,
         )

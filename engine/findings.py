@@ -26,6 +26,7 @@ class Finding:
     member: str | None = None
     evidence: list[str] = field(default_factory=list)
     unit: str = "days"  # what days_late counts: "working_days" or "days"
+    clock_date: date | None = None  # when the clock started, if not the anchor's own date
 
 
 @dataclass(slots=True)

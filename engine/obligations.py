@@ -35,6 +35,7 @@ class Obligation:
     clock_day: date | None = None
     limit: Duration | None = None
     evidence: list[str] = field(default_factory=list)
+    stops: date | None = None  # schedules: the episode end, after which lateness stops growing
 
     def satisfy(self, target: Item) -> None:
         self.done_id, self.done_day, self.done_at = target.id, target.day, target.at
@@ -402,7 +403,7 @@ class Schedule(CompiledRule):
             if last_day is not None and due > last_day:
                 return  # the episode ended before this one fell due
             ob = Obligation(self.rule_id, anchor, due, unit=interval.unit, occurrence=n,
-                            clock_day=previous, limit=interval)
+                            clock_day=previous, limit=interval, stops=last_day)
             if idx < len(targets):
                 ob.satisfy(targets[idx])
                 previous, prev_id = targets[idx].day, targets[idx]

@@ -22,6 +22,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "source": f.source,
         "title": f.title,
     }
+    if f.clock_date is not None and f.clock_date != f.anchor_date:
+        out["clock_start"] = f.clock_date.isoformat()  # the due date counts from here
     if f.occurrence is not None:
         out["occurrence"] = f.occurrence
     if f.member is not None:

@@ -44,7 +44,9 @@ def days_late(ob: Obligation, status: str, as_of: date, cal: WorkingCalendar) ->
         # missed by an act at the weekend straight after it
         return cal.lateness(ob.due, ob.done_day, unit)
     if status == "overdue":
-        return cal.lateness(ob.due, as_of, unit)
+        # a recurring obligation stops growing when its episode ends
+        until = as_of if ob.stops is None else min(as_of, ob.stops)
+        return cal.lateness(ob.due, until, unit)
     return None
 
 

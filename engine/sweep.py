@@ -142,8 +142,12 @@ class SweepSummary:
 
 
 def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, workers: int = 1,
-          progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary."""
+          progress: Callable[[int], None] | None = None,
+          sink: Callable[[Evaluated], None] | None = None) -> dict[str, Any]:
+    """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary.
+
+    ``sink``, if given, receives every item as it is written (e.g. ``history.RunRecorder.add``).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = SweepSummary(as_of, ruleset.profile, str(input_path))
     seen: set[str] = set()
@@ -158,6 +162,8 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
             out.write(item.line)
             out.write(b"\n")
             summary.add(item)
+            if sink is not None:
+                sink(item)
             if progress is not None and summary.read % BATCH == 0:
                 progress(summary.read)
     tmp.replace(findings_path)

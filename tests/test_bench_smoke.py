@@ -31,6 +31,7 @@ def test_bench_runs_and_writes_results(bench: ModuleType, tmp_path: Path) -> Non
     results = bench.run(200, 2, 1, date(2025, 6, 30), data, out, repeats=1, parse_repeats=1,
                         echo=False)
     assert json.loads(out.read_text()) == results
+    assert len(results["machine"]["load_average"]["before"]) == 3
     assert (data / "cohort-200.jsonl").exists()
     assert results["cohort"]["cases"] == 200 and results["cohort"]["reused"] is False
     assert results["parse_only"]["records"] == 200

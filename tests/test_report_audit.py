@@ -1,0 +1,355 @@
+"""The auditor's pre-filled compliance section (``casecheck report``), HTML and Markdown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from engine.report_audit import roll_up
+from engine.rulebook import RuleLibrary
+from engine.standards import load_standards
+from tests.conftest import make_record
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "fixtures" / "cp-neglect.json"
+ARGS = ("--as-of", "2024-03-28", "--profile", "practice")
+AREA_HEADINGS = ["Assessment", "Child protection", "Looked after", "Missing", "Private fostering",
+                 "Care leaving", "Recording and supervision"]
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str]
+    children: list[Node | str] = field(default_factory=list)
+
+    def text(self) -> str:
+        parts = [c if isinstance(c, str) else c.text() for c in self.children]
+        return " ".join(" ".join(parts).split())
+
+    def iter(self, tag: str | None = None, **attrs: str):  # type: ignore[no-untyped-def]
+        for c in self.children:
+            if isinstance(c, Node):
+                if (tag is None or c.tag == tag) and all(
+                        (c.attrs.get(k.rstrip("_")) or "").split().count(v) if k == "class_"
+                        else c.attrs.get(k) == v for k, v in attrs.items()):
+                    yield c
+                yield from c.iter(tag, **attrs)
+
+    def find(self, tag: str | None = None, **attrs: str) -> Node:
+        found = next(self.iter(tag, **attrs), None)
+        assert found is not None, f"no <{tag} {attrs}>"
+        return found
+
+
+class TreeBuilder(HTMLParser):
+    """A small tree of the document, plus every start tag and declaration seen."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+        self.starts: list[tuple[str, dict[str, str]]] = []
+        self.decls: list[str] = []
+
+    def handle_decl(self, decl: str) -> None:
+        self.decls.append(decl)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, {k: v or "" for k, v in attrs})
+        self.starts.append((tag, node.attrs))
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        assert tag not in VOID, f"</{tag}>"
+        assert self.stack[-1].tag == tag, f"</{tag}> closes <{self.stack[-1].tag}>"
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def parse(text: str) -> TreeBuilder:
+    builder = TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    assert builder.stack == [builder.root], "unclosed elements"
+    return builder
+
+
+@pytest.fixture
+def run():  # type: ignore[no-untyped-def]
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture(scope="module")
+def html_doc() -> TreeBuilder:
+    result = CliRunner().invoke(main, ["report", str(EXAMPLE), *ARGS, "--format", "html"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return parse(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def markdown_doc() -> str:
+    result = CliRunner().invoke(main, ["report", str(EXAMPLE), *ARGS, "--format", "markdown"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, set[str]]:
+    """Which standards apply, from the findings contract and the catalogue (not the report)."""
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), *ARGS, "--format", "json"],
+                                catch_exceptions=False)
+    findings = orjson.loads(result.stdout)["findings"]
+    listed = CliRunner().invoke(main, ["rules", "list", "--profile", "practice", "--format",
+                                       "json"], catch_exceptions=False)
+    catalogue = load_standards()
+
+    def owner(rid: str) -> str:
+        std = catalogue.standard_for(rid)
+        assert std is not None, rid
+        return std.id
+
+    in_profile = {owner(r["id"]) for r in orjson.loads(listed.stdout)}
+    applicable = {owner(f["rule"]) for f in findings}
+    return {"applicable": applicable, "not_applicable": in_profile - applicable}
+
+
+def test_html_is_one_self_contained_document(html_doc: TreeBuilder) -> None:
+    tags = [t for t, _ in html_doc.starts]
+    assert [d.lower() for d in html_doc.decls] == ["doctype html"]
+    for tag in ("html", "head", "body", "title", "style"):
+        assert tags.count(tag) == 1, tag
+    for tag in ("link", "script", "img", "iframe", "object", "embed", "base", "font"):
+        assert tag not in tags, tag
+    for tag, attrs in html_doc.starts:
+        for key in ("src", "href", "srcset", "action", "data"):
+            value = attrs.get(key)
+            if value is not None:
+                assert key == "href" and value.startswith("#"), (tag, key, value)
+    style = html_doc.root.find("style").text()
+    assert "@import" not in style and "url(" not in style and "@font-face" not in style
+    assert "@page" in style and "A4" in style
+    assert re.search(r"\.standard\s*\{[^}]*break-inside:\s*avoid", style)
+
+
+def test_header_names_case_child_team_date_profile(html_doc: TreeBuilder) -> None:
+    header = html_doc.root.find("header")
+    rows = {tr.find("th").text(): tr.find("td").text() for tr in header.iter("tr")}
+    assert rows["Case"] == "EX-0001"
+    assert rows["Child"] == "CH-0001"
+    assert rows["Team"] == "Assessment East"
+    assert rows["As of"] == "2024-03-28"
+    assert rows["Profile"].startswith("practice")
+    assert "casecheck" in rows["Generated"]
+    notice = header.find("p", class_="notice").text()
+    assert "pre-filled by casecheck" in notice.lower()
+    assert "auditor must check" in notice
+
+
+def test_area_headings_in_order(html_doc: TreeBuilder) -> None:
+    areas = [s.find("h2").text() for s in html_doc.root.iter("section", class_="area")]
+    assert areas == AREA_HEADINGS
+    headings = [h.text() for h in html_doc.root.iter("h2")]
+    assert headings.index("Recording and supervision") < headings.index(
+        "Standards not applicable to this case") == len(headings) - 1
+
+
+def test_icpc_standard_with_summary_source_and_late_finding(html_doc: TreeBuilder) -> None:
+    std = load_standards().get("STD-ICPC-15WD")
+    assert std is not None
+    cp = next(s for s in html_doc.root.iter("section", class_="area")
+              if s.find("h2").text() == "Child protection")
+    block = cp.find("article", **{"data-standard": "STD-ICPC-15WD"})
+    assert block.find("span", class_="std-title").text() == std.title
+    assert block.find("span", class_="std-id").text() == "STD-ICPC-15WD"
+    assert block.find("p", class_="std-summary").text() == " ".join(std.summary.split())
+    sources = block.find("div", class_="sources").text()
+    src = std.sources[0]
+    for part in (src.document, src.section, src.effective, src.url or ""):
+        assert " ".join(part.split()) in sources
+    assert block.find("p", class_="overall").text() == "Overall: not met"
+    finding = block.find("tbody", **{"data-rule": "ENG-ICPC-15WD"})
+    cells = {td.attrs["class"]: td.text() for td in finding.iter("td")}
+    assert cells["status"] == "late"
+    assert cells["anchor"] == "sd-1 2024-02-21"
+    assert cells["due"] == "2024-03-13"
+    assert cells["done"] == "icpc-1 2024-03-14"
+    assert cells["late"] == "1 working day"
+    assert cells["msg"] == ("ICPC held 16 working days after the strategy discussion of "
+                            "2024-02-21 (limit 15 working days)")
+
+
+def test_a_judgement_box_per_applicable_standard(html_doc: TreeBuilder,
+                                                 expected: dict[str, set[str]]) -> None:
+    blocks = list(html_doc.root.iter("article", class_="standard"))
+    assert {b.attrs["data-standard"] for b in blocks} == expected["applicable"]
+    assert len(blocks) == len(expected["applicable"])
+    for block in blocks:
+        boxes = list(block.iter("div", class_="judgement"))
+        assert len(boxes) == 1, block.attrs["data-standard"]
+        assert boxes[0].text() == "Auditor's judgement: Agreed / Not agreed Comments Auditor, date"
+        assert len(list(boxes[0].iter("span", class_="blank"))) == 3
+    assert len(list(html_doc.root.iter("div", class_="judgement"))) == len(blocks)
+
+
+def test_standards_that_do_not_apply_are_listed(html_doc: TreeBuilder,
+                                                expected: dict[str, set[str]]) -> None:
+    section = html_doc.root.find("section", id="not-applicable")
+    assert section.find("h2").text() == "Standards not applicable to this case"
+    rows = {tr.attrs["data-standard"]: tr.text() for tr in section.iter("tr")
+            if "data-standard" in tr.attrs}
+    assert set(rows) == expected["not_applicable"]
+    assert "STD-PF-DBS" in rows
+    pf = load_standards().get("STD-PF-DBS")
+    assert pf is not None and pf.title in rows["STD-PF-DBS"]
+    assert "Private fostering" in rows["STD-PF-DBS"]
+    articles = {a.attrs["data-standard"] for a in html_doc.root.iter("article")}
+    assert not articles & set(rows)
+
+
+def test_markdown_has_the_same_standards(markdown_doc: str,
+                                         expected: dict[str, set[str]]) -> None:
+    headings = re.findall(r"^## (.+)$", markdown_doc, re.M)
+    assert headings[1:8] == AREA_HEADINGS  # after "Summary"
+    assert headings[-1] == "Standards not applicable to this case"
+    ids = re.findall(r"^### .+ \((STD-[A-Z0-9-]+)\)$", markdown_doc, re.M)
+    assert set(ids) == expected["applicable"] and len(ids) == len(set(ids))
+    assert markdown_doc.count("**Auditor's judgement:**") == len(ids)
+    assert markdown_doc.count("Agreed / Not agreed: ____") == len(ids)
+    assert markdown_doc.count("Auditor, date: ____") == len(ids)
+    tail = markdown_doc.split("## Standards not applicable to this case", 1)[1]
+    assert set(re.findall(r"^\| (STD-[A-Z0-9-]+) \|", tail, re.M)) == expected["not_applicable"]
+    icpc = markdown_doc.split("(STD-ICPC-15WD)\n", 1)[1].split("\n### ", 1)[0]
+    assert "**Overall: not met**" in icpc
+    assert ("| ENG-ICPC-15WD | `late` | sd-1 (2024-02-21) | 2024-03-13 | icpc-1 (2024-03-14) "
+            "| 1 working day | ICPC held 16 working days") in icpc
+    assert "Working Together to Safeguard Children 2023" in icpc
+
+
+def test_values_are_escaped(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    case_id = '<script>alert("x")</script>'
+    record = make_record(
+        case_id=case_id, allocation={"team": "</style><b>Team</b>"},
+        events=[{"id": 'ref"><i>1', "type": "referral", "date": "2024-01-08",
+                 "decision_date": "2024-01-09"}])
+    path = tmp_path / "evil.json"
+    path.write_bytes(orjson.dumps(record))
+
+    html_out = run("report", str(path), *ARGS)
+    assert html_out.exit_code == 0, html_out.output
+    doc = parse(html_out.stdout)
+    tags = [t for t, _ in doc.starts]
+    assert "script" not in tags and "b" not in tags and "i" not in tags
+    assert tags.count("style") == 1
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html_out.stdout
+    rows = {tr.find("th").text(): tr.find("td").text()
+            for tr in doc.root.find("header").iter("tr")}
+    assert rows["Case"] == case_id
+    assert rows["Team"] == "</style><b>Team</b>"
+    finding = doc.root.find("tbody", **{"data-rule": "ENG-REFERRAL-DECISION-1WD"})
+    assert finding.find("td", class_="anchor").text() == 'ref"><i>1 2024-01-08'
+
+    md_out = run("report", str(path), *ARGS, "--format", "markdown")
+    assert md_out.exit_code == 0, md_out.output
+    assert "<script>" not in md_out.stdout and "<b>" not in md_out.stdout
+    assert "<i>" not in md_out.stdout
+    assert '\\<script\\>alert("x")\\</script\\>' in md_out.stdout
+
+
+def test_out_writes_the_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "audit.html"
+    result = run("report", str(EXAMPLE), *ARGS, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "STD-ICPC-15WD" in text
+    md = tmp_path / "audit.md"
+    result = run("report", str(EXAMPLE), *ARGS, "--format", "markdown", "--out", str(md))
+    assert result.exit_code == 0, result.output
+    assert md.read_text(encoding="utf-8").startswith("# Case audit")
+
+
+def test_an_invalid_record_is_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.json"
+    path.write_bytes(orjson.dumps({"format": "casecheck/case-record@1", "case_id": "B-1"}))
+    out = tmp_path / "bad.html"
+    result = run("report", str(path), *ARGS, "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("casecheck: ") and "/child" in lines[0]
+    assert not out.exists()
+    missing = run("report", str(tmp_path / "nope.json"), *ARGS)
+    assert missing.exit_code != 0 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_no_report_when_nothing_could_be_evaluated(run) -> None:  # type: ignore[no-untyped-def]
+    # an as-of date beyond the bank-holiday calendar: no rule ran, so no standard can be
+    # reported as "not applicable"
+    result = run("report", str(EXAMPLE), "--as-of", "2099-01-01", "--profile", "practice")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "calendar" in result.stderr
+
+
+@pytest.mark.parametrize(("statuses", "overall"), [
+    (["met"], "met"),
+    (["met", "met"], "met"),
+    (["met", "pending"], "in_progress"),
+    (["due_soon"], "in_progress"),
+    (["met", "insufficient_data", "pending"], "cannot_decide"),
+    (["met", "late"], "not_met"),
+    (["overdue", "insufficient_data"], "not_met"),
+    (["not_met", "pending"], "not_met"),
+])
+def test_roll_up(statuses: list[str], overall: str) -> None:
+    assert roll_up(statuses) == overall
+
+
+def test_roll_up_with_a_rule_that_could_not_be_evaluated() -> None:
+    assert roll_up(["met"], undecidable=True) == "cannot_decide"
+    assert roll_up(["late"], undecidable=True) == "not_met"
+
+
+def test_an_unevaluated_rule_leaves_its_standard_undecided(library: RuleLibrary) -> None:
+    from datetime import date
+
+    from engine.findings import CaseResult, Problem
+    from engine.profiles import build_ruleset, load_profile
+    from engine.report_audit import build_report, render_html, render_markdown
+
+    ruleset = build_ruleset(load_profile("practice"), library)
+    result = CaseResult("C-1", date(2024, 3, 28), "practice", evaluated=True, errors=[
+        Problem("dates outside the calendar <x>", rule="PRC-PF-DBS")])
+    report = build_report(result, load_standards(), ruleset.meta, child_id="c1")
+    [block] = report.blocks
+    assert block.standard.id == "STD-PF-DBS" and block.status == "cannot_decide"
+    assert "STD-PF-DBS" not in {s.id for s in report.not_applicable}
+    html_text = render_html(report)
+    assert "dates outside the calendar &lt;x&gt;" in html_text
+    assert "**Overall: cannot decide**" in render_markdown(report)
