@@ -4,19 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-durable clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,durable]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/casecheck rules lint
-	$(BIN)/casecheck sweep fixtures --out out/demo --profile practice
+	$(BIN)/casecheck sweep fixtures --out out/demo --profile practice --as-of 2024-06-30 --db out/demo/sweeps.sqlite
+	$(BIN)/casecheck check fixtures/cin-cp-care.json --profile practice --as-of 2024-06-30 --hide-met
+	$(BIN)/casecheck report fixtures/cin-cp-care.json --profile practice --as-of 2024-06-30 --format html --out out/demo/audit-cin-cp-care.html
+	$(BIN)/casecheck dashboard --db out/demo/sweeps.sqlite --out out/demo/dashboard.html
 	@echo
-	@echo "Findings: out/demo/findings.jsonl   Summary: out/demo/summary.json"
-	$(BIN)/casecheck check fixtures/cp-neglect.json --format text
+	@echo "Wrote out/demo/findings.jsonl, out/demo/summary.json, out/demo/audit-cin-cp-care.html, out/demo/dashboard.html"
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,6 +28,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/sweep.py
+
+bench-durable: $(STAMP)
+	$(BIN)/python bench/durable_vs_core.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -37,7 +37,8 @@ AS_OF = click.option("--as-of", "as_of", type=AsOf(), default=None,
                      help="Evaluate as the case stood on this date (default: today).")
 PROFILE = click.option("--profile", default="england", show_default=True,
                        help="Built-in profile name or path to a profile YAML file.")
-ENGINE = click.option("--engine", type=click.Choice(["core", "durable"]), default="core",
+ENGINE = click.option("--engine", "engine_name", type=click.Choice(["core", "durable"]),
+                      default="core",
                       show_default=True, help="durable: the durable-rules cross-check engine "
                       "(follow-up rules only; others are listed as errors). Needs .[durable].")
 
@@ -48,13 +49,13 @@ def _die(message: str, code: int = 2) -> None:
 
 
 def _ruleset(profile: str, warn: int | None = None,  # type: ignore[no-untyped-def]
-             engine: str = "core"):
+             engine_name: str = "core"):
     try:
         prof = load_profile(profile)
         ruleset = build_ruleset(prof, load_library(vocabulary=prof.vocabulary), warn=warn)
     except (ProfileError, RuleError) as exc:
         _die(str(exc))
-    if engine == "durable":
+    if engine_name == "durable":
         from engine.durable_engine import DurableUnavailable, build
 
         try:
@@ -79,14 +80,15 @@ def main() -> None:
 @click.option("--warn", type=click.IntRange(0, 60), default=None,
               help="Warning window in working days for 'due soon' (default: the profile's).")
 @click.option("--hide-met", is_flag=True, help="Text format: leave out what was met.")
+@ENGINE
 def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | None,
-          hide_met: bool) -> None:
+          hide_met: bool, engine_name: str = "core") -> None:
     """Check one case: overdue first, then due soon, coming up, and what was done."""
     from engine.report_json import case_json
     from engine.report_text import case_markdown, case_text
     from engine.sweep import evaluate_raw
 
-    ruleset = _ruleset(profile, warn)
+    ruleset = _ruleset(profile, warn, engine_name)
     as_of = as_of or date.today()
     try:
         raws = list(read_records(case))
@@ -188,13 +190,18 @@ def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | N
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Also record this run in a sweep history database (SQLite, created if "
                    "missing); see docs/history.md.")
+@ENGINE
 def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, workers: int,
-          warn: int | None, db: Path | None = None) -> None:
+          warn: int | None, db: Path | None = None, engine_name: str = "core") -> None:
     """Check every record in a folder of *.json files or a .jsonl file."""
     from engine.sweep import sweep as run_sweep
     from engine.sweep import terminal_progress
 
-    ruleset = _ruleset(profile, warn)
+    ruleset = _ruleset(profile, warn, engine_name)
+    if engine_name == "durable" and workers > 1:
+        click.echo("casecheck: --engine durable evaluates in one child process; ignoring "
+                   "--workers", err=True)
+        workers = 1
     db_note = None
     try:
         if db is None:
@@ -202,7 +209,7 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
                                 progress=terminal_progress)
         else:
             summary, db_note = _recorded_sweep(db, profile, input_path, out_dir, ruleset,
-                                               as_of or date.today(), workers)
+                                               as_of or date.today(), workers, engine_name)
     except (InputError, CalendarRangeError) as exc:
         _die(str(exc))
     if sys.stderr.isatty():
@@ -220,7 +227,7 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
 
 def _recorded_sweep(  # type: ignore[no-untyped-def]
         db: Path, profile: str, input_path: Path, out_dir: Path, ruleset, as_of: date,
-        workers: int):
+        workers: int, engine_name: str = "core"):
     """``sweep --db``: the sweep inside one history transaction (engine/history.py)."""
     import sqlite3
     from importlib.metadata import PackageNotFoundError, version
@@ -236,7 +243,7 @@ def _recorded_sweep(  # type: ignore[no-untyped-def]
         _die(str(exc))
     except PackageNotFoundError:
         engine_version = None
-    digest, described = ruleset_identity(ruleset, prof.params, prof.events)
+    digest, described = ruleset_identity(ruleset, prof.params, prof.events, engine_name)
     meta = RunMeta(as_of, ruleset.profile, digest, described, str(input_path.resolve()),
                    engine_version)
     try:

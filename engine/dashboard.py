@@ -303,8 +303,8 @@ def _count_rows(rows: list[dict[str, Any]], key: str,
         cells = [_t(r[key])]
         if titles is not None:
             cells.append(_t(titles.get(r[key], "")))
-        cells += [str(r[s]) for s, _ in _COLS]
-        cells += [str(r["counted"]), _pct(r["compliance_rate"])]
+        cells += [f"{r[s]:,}" for s, _ in _COLS]
+        cells += [f"{r['counted']:,}", _pct(r["compliance_rate"])]
         out.append(cells)
     return out
 
@@ -313,7 +313,7 @@ def _rate_bars(rows: list[dict[str, Any]], key: str, title: str) -> str:
     ordered = sorted(rows, key=lambda r: (r["compliance_rate"] is None,
                                           r["compliance_rate"] or 0, r[key]))
     return bar_chart([(r[key], r["compliance_rate"],
-                       f"{_pct(r['compliance_rate'])} of {r['counted']}"
+                       f"{_pct(r['compliance_rate'])} of {r['counted']:,}"
                        if r["compliance_rate"] is not None else "nothing counted")
                       for r in ordered], title)
 
@@ -391,7 +391,8 @@ def render_html(data: dict[str, Any]) -> str:
     for rid, rates in data["rule_trend"].items():
         known = [v for v in rates if v is not None]
         first, last = (known[0], known[-1]) if known else (None, None)
-        change = "–" if first is None or last is None else f"{100 * (last - first):+.1f} pts"
+        change = ("–" if first is None or last is None
+                  else f"{round(100 * (last - first), 1) + 0.0:+.1f} pts")
         spark_rows.append([_t(rid), sparkline(rates, f"{rid}: compliance rate by run"),
                            _pct(first), _pct(last), change])
     add(_table(f"Compliance rate by rule over the last {len(trend)} run(s) (scale 0–100%)",

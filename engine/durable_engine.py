@@ -45,6 +45,7 @@ from .obligations import Obligation
 from .records import CaseRecord
 from .rulebook import RuleLibrary, load_library, resolve_params
 from .ruleschema import PARAM_RE, RuleFile
+from .status import warn_until
 
 ENGINE_NAME = "durable"
 # Test hook: a child evaluating the case with this case_id crashes in the C core on purpose, so
@@ -438,7 +439,7 @@ class DurableEngine:
                             team=record.allocation.team if record.allocation else None)
         view = CaseView(record, as_of, self.event_types, self.episode_types)
         try:
-            warn_until = self.calendar.add_working_days(as_of, rs.warn if warn is None else warn)
+            until = warn_until(self.calendar, as_of, rs.warn if warn is None else warn)
         except CalendarRangeError as exc:
             result.errors.append(Problem(str(exc), pointer="", expected="an as-of date the "
                                          "calendar covers"))
@@ -446,14 +447,14 @@ class DurableEngine:
         for _, meta in rs.rules:
             if meta.id in self.unsupported:
                 result.errors.append(Problem(
-                    f"not expressible in the durable engine: {self.unsupported[meta.id]}; "
-                    "this rule was not evaluated", rule=meta.id,
+                    f"{meta.id}: not expressible in the durable engine "
+                    f"({self.unsupported[meta.id]}); this rule was not evaluated", rule=meta.id,
                     expected="a follow-up rule the durable engine supports"))
                 continue
             try:
                 obligations = self.obligations(meta.id, view)
                 for ob in obligations:
-                    result.findings.append(rs._finding(ob, meta, as_of, warn_until))
+                    result.findings.append(rs._finding(ob, meta, as_of, until))
             except CalendarRangeError as exc:
                 result.errors.append(Problem(str(exc), rule=meta.id,
                                              expected="dates within the working-day calendar"))

@@ -135,6 +135,8 @@ def connect(path: Path, create: bool = False) -> sqlite3.Connection:
     """Open (and, with ``create``, make) a history database, migrated to the current schema."""
     if not create and not path.exists():
         raise HistoryError(f"{path}: no such database (record a run with 'sweep --db {path}')")
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         conn.row_factory = sqlite3.Row
@@ -185,13 +187,14 @@ def _now() -> str:
 
 
 def ruleset_identity(ruleset: RuleSet, params: dict[str, dict[str, Any]] | None = None,
-                     vocabulary: dict[str, list[str]] | None = None,
+                     vocabulary: dict[str, list[str]] | None = None, engine: str = "core",
                      rules_dir: Path = RULES_DIR) -> tuple[str, dict[str, Any]]:
     """A sha256 over what decides the findings, and the description it was computed from.
 
     Covered: each applied rule's file bytes (sorted by rule id), the profile's merged parameter
     overrides for those rules (the file holds the defaults, so together they fix the resolved
-    values), the warning window in force, the profile's closure days and its event vocabulary.
+    values), the warning window in force, the profile's closure days and its event vocabulary,
+    and the evaluation engine (``core``, or ``durable`` for the cross-check engine).
     """
     rules: dict[str, str] = {}
     digest = hashlib.sha256()
@@ -206,6 +209,7 @@ def ruleset_identity(ruleset: RuleSet, params: dict[str, dict[str, Any]] | None 
         "warn": ruleset.warn,
         "closure_days": sorted(d.isoformat() for d in ruleset.calendar.closures),
         "vocabulary": {k: sorted(v) for k, v in sorted((vocabulary or {}).items())},
+        "engine": engine,
     }
     rest = {k: v for k, v in described.items() if k != "rules"}
     described["titles"] = {rid: ruleset.meta[rid].title for rid in rules}  # for display only

@@ -157,6 +157,7 @@ def test_ruleset_hash_follows_parameters_warn_and_closure_days(england: RuleSet)
     assert set(described["rules"]) == set(england.meta)
     assert ruleset_identity(england, {"ENG-CLA-VISIT": {"x": "1 week"}})[0] != base
     assert ruleset_identity(england, {"PRC-CP-VISIT": {"interval": "2 weeks"}})[0] == base
+    assert ruleset_identity(england, {}, engine="durable")[0] != base
     england.warn, saved = 3, england.warn
     try:
         assert ruleset_identity(england, {})[0] != base
