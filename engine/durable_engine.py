@@ -229,9 +229,13 @@ def _matching_rules(spec: FollowUpSpec, act: _Actions) -> dict[str, Any]:
         return _and({"kind": "anchor"}, {"seq": {"k": "at"}}, *extra)
 
     def fitting(*extra: dict[str, Any]) -> dict[str, Any]:
-        # on or after the anchor (or its allow_before date), and never the anchor itself
+        # matched by date: on or after the anchor (or its allow_before date), never the anchor
         return _and({"kind": "target"}, *w_t, {"$gte": {"day": {"a": "earliest"}}},
                     {"$neq": {"tid": {"a": "aid"}}}, *extra)
+
+    def fitting_ref(*extra: dict[str, Any]) -> dict[str, Any]:
+        # named by ref: satisfies the obligation whatever its date (semantics.md)
+        return _and({"kind": "target"}, *w_t, {"$neq": {"tid": {"a": "aid"}}}, *extra)
 
     by_ref = ({"refkind": 2}, {"ref": {"a": "aid"}})  # names this anchor
     loose = ({"$lt": {"refkind": 2}},)  # names nothing, or nothing of the anchor's kind
@@ -241,16 +245,16 @@ def _matching_rules(spec: FollowUpSpec, act: _Actions) -> dict[str, Any]:
     # blocks come last in the rule, so every rule lists its $not blocks after its positive ones.
     rules: dict[str, Any] = {
         "match_by_ref": {"all": [
-            cursor, {"a": anchor(*w_a, {"clock": 1})}, {"t": fitting(*by_ref)},
-            {"t2$not": fitting(*by_ref, earlier)},
+            cursor, {"a": anchor(*w_a, {"clock": 1})}, {"t": fitting_ref(*by_ref)},
+            {"t2$not": fitting_ref(*by_ref, earlier)},
         ], "run": act.match},
         "match_loose": {"all": [
             cursor, {"a": anchor(*w_a, {"clock": 1})}, {"t": fitting(*loose)},
-            {"tr$not": fitting(*by_ref)}, {"t2$not": fitting(*loose, earlier)},
+            {"tr$not": fitting_ref(*by_ref)}, {"t2$not": fitting(*loose, earlier)},
         ], "run": act.match},
         "unmatched": {"all": [
             cursor, {"a": anchor(*w_a, {"clock": 1})},
-            {"tr$not": fitting(*by_ref)}, {"tl$not": fitting(*loose)},
+            {"tr$not": fitting_ref(*by_ref)}, {"tl$not": fitting(*loose)},
         ], "run": act.unmatched},
         "no_clock": {"all": [cursor, {"a": anchor(*w_a, {"clock": 0})}], "run": act.skip},
         "clock_error": {"all": [cursor, {"a": anchor(*w_a, {"clock": 2})}],

@@ -261,16 +261,20 @@ class FollowUp(CompiledRule):
 
     def _pick(self, anchor: Item, member: str | None, earliest: date,
               by_ref: dict[str, list[Item]], loose: list[Item], used: set[int]) -> Item | None:
-        def fits(t: Item) -> bool:
-            if id(t) in used or t.day < earliest or t is anchor or t.id == anchor.id:
+        def fits(t: Item, dated: bool) -> bool:
+            if id(t) in used or t is anchor or t.id == anchor.id:
+                return False
+            if dated and t.day < earliest:
                 return False
             return member is None or t.fields.get(self.member_field or "") == member
 
+        # semantics.md: a target that names the obligation by ref satisfies it, whatever its
+        # date; only targets matched by date must be dated on or after the anchor
         for t in by_ref.get(anchor.id, ()):
-            if fits(t):
+            if fits(t, dated=False):
                 return t
         for t in loose:
-            if fits(t):
+            if fits(t, dated=True):
                 return t
         return None
 
