@@ -487,9 +487,9 @@ def rules_docs(check: bool) -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of case records (format casecheck/case-record@1)."""
-    from engine.records import CaseRecord
+    from engine.records import json_schema
 
-    click.echo(orjson.dumps(CaseRecord.model_json_schema(), option=orjson.OPT_INDENT_2).decode())
+    click.echo(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode())
 
 
 @main.command()

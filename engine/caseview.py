@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .records import CaseRecord
+from .records import EVENT_DATE_FIELDS
 
 UK = ZoneInfo("Europe/London")
 
@@ -58,54 +58,59 @@ class Item:
         return local_day(value)
 
 
-def _fields(model: Any) -> dict[str, Any]:
-    data = dict(model.__dict__)
-    extra = model.__pydantic_extra__
-    if extra:
-        data.update(extra)
-    return data
-
-
-def _trim(fields: dict[str, Any], as_of: date) -> dict[str, Any]:
-    """Date fields after the as-of date have not happened yet."""
-    for key, value in fields.items():
-        if isinstance(value, date) and local_day(value) > as_of:
-            fields[key] = None
+def _trimmed(fields: dict[str, Any], as_of: date) -> dict[str, Any]:
+    """Date fields after the as-of date have not happened yet (copy only when needed)."""
+    late = [key for key in EVENT_DATE_FIELDS
+            if (v := fields.get(key)) is not None and local_day(v) > as_of]
+    if not late:
+        return fields
+    fields = dict(fields)
+    for key in late:
+        fields[key] = None
     return fields
 
 
 class CaseView:
-    def __init__(self, record: CaseRecord, as_of: date, event_types: frozenset[str],
+    def __init__(self, record: dict[str, Any], as_of: date, event_types: frozenset[str],
                  episode_types: frozenset[str]) -> None:
         self.record = record
-        self.case_id = record.case_id
+        self.case_id: str = record["case_id"]
         self.as_of = as_of
-        self.date_of_birth: date | None = record.child.date_of_birth
-        self.child_fields = _fields(record.child)
+        child = record["child"]
+        self.date_of_birth: date | None = child.get("date_of_birth")
+        self.child_fields: dict[str, Any] = child
         self._events: dict[str, list[Item]] = {t: [] for t in event_types}
         self._episodes: dict[str, list[Item]] = {t: [] for t in episode_types}
-        self._ref_index: dict[str, Item] | None = None
+        self._ids: dict[str, tuple[str, int]] | None = None
 
-        for i, ev in enumerate(record.events):
-            bucket = self._events.get(ev.type)
+        events = self._events
+        for i, ev in enumerate(record["events"]):
+            bucket = events.get(ev["type"])
             if bucket is None:
                 continue
-            day = local_day(ev.date)
+            when = ev["date"]
+            if type(when) is date:  # the common case, without the date-time conversions
+                day, at = when, None
+            else:
+                day, at = local_day(when), instant(when)
             if day > as_of:
                 continue
-            bucket.append(Item(ev.id, ev.type, day, instant(ev.date), ev.ref,
-                               _trim(_fields(ev), as_of), f"/events/{i}", order=i))
-        for bucket in self._events.values():
-            bucket.sort(key=_event_key)
+            bucket.append(Item(ev["id"], ev["type"], day, at, ev.get("ref"),
+                               _trimmed(ev, as_of), f"/events/{i}", order=i))
+        for bucket in events.values():
+            if len(bucket) > 1:
+                bucket.sort(key=_event_key)
 
-        for i, ep in enumerate(record.episodes):
-            bucket = self._episodes.get(ep.type)
-            if bucket is None or ep.start > as_of:
+        for i, ep in enumerate(record["episodes"]):
+            bucket = self._episodes.get(ep["type"])
+            if bucket is None or ep["start"] > as_of:
                 continue
-            end = ep.end if ep.end is not None and ep.end <= as_of else None
-            fields = _trim(_fields(ep), as_of)
-            bucket.append(Item(ep.id, ep.type, ep.start, None, None, fields, f"/episodes/{i}",
-                               end=end, order=i))
+            end = ep.get("end")
+            if end is not None and end > as_of:
+                end = None
+                ep = {**ep, "end": None}
+            bucket.append(Item(ep["id"], ep["type"], ep["start"], None, None, ep,
+                               f"/episodes/{i}", end=end, order=i))
         for bucket in self._episodes.values():
             bucket.sort(key=lambda it: (it.day, it.id))
 
@@ -116,20 +121,30 @@ class CaseView:
         return self._episodes.get(episode_type, [])
 
     def lookup(self, item_id: str) -> Item | None:
-        """Any event or episode by id (for clocks that start at what an event refers to)."""
-        if self._ref_index is None:
-            index: dict[str, Item] = {}
-            for i, ev in enumerate(self.record.events):
-                day = local_day(ev.date)
-                if day <= self.as_of:
-                    index[ev.id] = Item(ev.id, ev.type, day, instant(ev.date), ev.ref, {},
-                                        f"/events/{i}", order=i)
-            for i, ep in enumerate(self.record.episodes):
-                if ep.start <= self.as_of:
-                    index[ep.id] = Item(ep.id, ep.type, ep.start, None, None, {},
-                                        f"/episodes/{i}", order=i)
-            self._ref_index = index
-        return self._ref_index.get(item_id)
+        """Any event or episode by id, as it stood on the as-of date (for clocks that start at
+        what an event refers to, and for what a ``ref`` names)."""
+        if self._ids is None:
+            ids: dict[str, tuple[str, int]] = {}
+            for i, ev in enumerate(self.record["events"]):
+                ids[ev["id"]] = ("events", i)
+            for i, ep in enumerate(self.record["episodes"]):
+                ids[ep["id"]] = ("episodes", i)
+            self._ids = ids
+        found = self._ids.get(item_id)
+        if found is None:
+            return None
+        kind, i = found
+        data = self.record[kind][i]
+        if kind == "events":
+            day = local_day(data["date"])
+            if day > self.as_of:
+                return None
+            return Item(data["id"], data["type"], day, instant(data["date"]), data.get("ref"),
+                        data, f"/events/{i}", order=i)
+        if data["start"] > self.as_of:
+            return None
+        return Item(data["id"], data["type"], data["start"], None, None, data,
+                    f"/episodes/{i}", order=i)
 
 
 def _event_key(it: Item) -> tuple[date, float, str]:

@@ -42,7 +42,7 @@ from .caseview import CaseView, Item, instant, local_day
 from .evaluator import RuleSet
 from .findings import CaseResult, Problem
 from .obligations import Obligation
-from .records import CaseRecord
+from .records import team_of
 from .rulebook import RuleLibrary, load_library, resolve_params
 from .ruleschema import PARAM_RE, RuleFile
 from .status import warn_until
@@ -436,11 +436,11 @@ class DurableEngine:
 
     # -- one case ---------------------------------------------------------------------------
 
-    def evaluate(self, record: CaseRecord, as_of: date, warn: int | None = None) -> CaseResult:
+    def evaluate(self, record: dict[str, Any], as_of: date, warn: int | None = None) -> CaseResult:
         """Like ``RuleSet.evaluate``, with obligations from durable-rules."""
         rs = self.ruleset
-        result = CaseResult(record.case_id, as_of, rs.profile, evaluated=True,
-                            team=record.allocation.team if record.allocation else None)
+        result = CaseResult(record["case_id"], as_of, rs.profile, evaluated=True,
+                            team=team_of(record))
         view = CaseView(record, as_of, self.event_types, self.episode_types)
         try:
             until = warn_until(self.calendar, as_of, rs.warn if warn is None else warn)
@@ -674,8 +674,8 @@ def _child_main(conn: Any, profile: str, warn: int | None) -> None:
         if msg is None:
             return
         payload, as_of, case_warn = msg
-        record: CaseRecord = pickle.loads(payload)
-        if fault is not None and record.case_id == fault:
+        record: dict[str, Any] = pickle.loads(payload)
+        if fault is not None and record["case_id"] == fault:
             engine.crash_for_test()
         try:
             result = engine.evaluate(record, as_of, case_warn)
@@ -773,7 +773,7 @@ class DurableRuleSet:
     def child_pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
-    def evaluate(self, record: CaseRecord, as_of: date, warn: int | None = None) -> CaseResult:
+    def evaluate(self, record: dict[str, Any], as_of: date, warn: int | None = None) -> CaseResult:
         if self._proc is None or not self._proc.is_alive():
             if self._proc is not None:
                 self._stop()  # died between cases: start again, no case lost
@@ -797,9 +797,9 @@ class DurableRuleSet:
             return result
         return self._crashed(record, as_of, f"failed: {reply[1]}")
 
-    def _crashed(self, record: CaseRecord, as_of: date, what: str) -> CaseResult:
-        result = CaseResult(record.case_id, as_of, self.profile, evaluated=True,
-                            team=record.allocation.team if record.allocation else None)
+    def _crashed(self, record: dict[str, Any], as_of: date, what: str) -> CaseResult:
+        result = CaseResult(record["case_id"], as_of, self.profile, evaluated=True,
+                            team=team_of(record))
         result.errors.append(Problem(
             f"the durable engine {what} while evaluating this case; no findings from it",
             expected="an evaluation by the durable engine"))

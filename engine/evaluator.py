@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from .calendar import CalendarRangeError, WorkingCalendar
 from .caseview import CaseView
 from .findings import CaseResult, Finding, Problem
-from .messages import CHECK_MET, DEFAULTS, render
+from .messages import CHECK_MET, DEFAULTS, render_with
 from .obligations import CompiledRule, Obligation
-from .records import EVENT_TYPES, CaseRecord
+from .records import EVENT_TYPES, team_of
 from .status import days_late, status_of, warn_until
 
 
@@ -53,9 +54,11 @@ class RuleSet:
         self.episode_types = frozenset().union(*(r.episode_types for r, _ in rules))
         self.meta = {m.id: m for _, m in rules}
 
-    def evaluate(self, record: CaseRecord, as_of: date, warn: int | None = None) -> CaseResult:
-        result = CaseResult(record.case_id, as_of, self.profile, evaluated=True,
-                            team=record.allocation.team if record.allocation else None)
+    def evaluate(self, record: dict[str, Any], as_of: date,
+                 warn: int | None = None) -> CaseResult:
+        """``record`` is a validated case record (``records.parse_record``)."""
+        result = CaseResult(record["case_id"], as_of, self.profile, evaluated=True,
+                            team=team_of(record))
         view = CaseView(record, as_of, self.event_types, self.episode_types)
         cal = self.calendar
         try:
@@ -81,30 +84,38 @@ class RuleSet:
         status = status_of(ob, as_of, warn_until)
         late = days_late(ob, status, as_of, cal)
         first = ob.occurrence in (None, 1)
-        anchor_label = meta.anchor_label if first else f"the previous {meta.target_label}"
-        elapsed = None
-        if ob.done_day is not None and ob.clock_day is not None:
-            elapsed = cal.lateness(ob.clock_day, ob.done_day,
-                                   "working_days" if ob.unit == "working_days" else "days")
-        values = {
-            "title": meta.title,
-            "target": meta.target_label,
-            "anchor": anchor_label,
-            "anchor_id": ob.anchor.id,
-            "anchor_date": ob.anchor.day.isoformat(),
-            "due": ob.due.isoformat() if ob.due else None,
-            "done_id": ob.done_id,
-            "done_date": ob.done_day.isoformat() if ob.done_day else None,
-            "days_late": late,
-            "unit": _unit_words(ob.unit, late),
-            "limit": str(ob.limit) if ob.limit else "the deadline",
-            "elapsed": elapsed,
-            "as_of": as_of.isoformat(),
-            "occurrence": ob.occurrence,
-            "member": ob.member,
-            "reason": ob.reason,
-            "clock_date": ob.clock_day.isoformat() if ob.clock_day else None,
-        }
+
+        def value(name: str) -> object:
+            # computed only for the placeholders the template uses
+            if name == "target":
+                return meta.target_label
+            if name == "anchor":
+                return meta.anchor_label if first else f"the previous {meta.target_label}"
+            if name == "anchor_date":
+                return ob.anchor.day.isoformat()
+            if name == "clock_date":
+                return ob.clock_day.isoformat() if ob.clock_day else None
+            if name == "due":
+                return ob.due.isoformat() if ob.due else None
+            if name == "done_date":
+                return ob.done_day.isoformat() if ob.done_day else None
+            if name == "limit":
+                return str(ob.limit) if ob.limit else "the deadline"
+            if name == "days_late":
+                return late
+            if name == "unit":
+                return _unit_words(ob.unit, late)
+            if name == "elapsed":
+                if ob.done_day is None or ob.clock_day is None:
+                    return None
+                unit = "working_days" if ob.unit == "working_days" else "days"
+                return cal.lateness(ob.clock_day, ob.done_day, unit)
+            if name == "as_of":
+                return as_of.isoformat()
+            simple = {"title": meta.title, "anchor_id": ob.anchor.id, "done_id": ob.done_id,
+                      "occurrence": ob.occurrence, "member": ob.member, "reason": ob.reason}
+            return simple.get(name)
+
         template = meta.messages.get(status)
         if template is None:
             template = CHECK_MET if (status == "met" and meta.kind == "check") else DEFAULTS[status]
@@ -117,7 +128,7 @@ class RuleSet:
             done_id=ob.done_id,
             done_date=ob.done_day,
             days_late=late,
-            message=render(template, values),
+            message=render_with(template, value),
             source=meta.source,
             title=meta.title,
             occurrence=ob.occurrence,

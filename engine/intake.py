@@ -17,7 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from .findings import Problem
-from .records import EVENT_TYPES, FORMAT, CaseRecord
+from .records import EVENT_TYPES, FORMAT, parse_record
 
 
 @dataclass(slots=True)
@@ -32,7 +32,7 @@ class RawRecord:
 class Intake:
     source: str
     case_id: str | None
-    record: CaseRecord | None
+    record: dict[str, Any] | None
     errors: list[Problem]
     warnings: list[Problem]
 
@@ -162,48 +162,51 @@ def _case_id_of(data: bytes) -> str | None:
     return None
 
 
-def integrity_problems(record: CaseRecord, source: str) -> list[Problem]:
+def integrity_problems(record: dict[str, Any], source: str) -> list[Problem]:
     """What the schema cannot say: unique ids, episodes that end before they start."""
     problems: list[Problem] = []
     first: dict[str, str] = {}
-    for kind, items in (("episodes", record.episodes), ("events", record.events)):
-        for i, item in enumerate(items):
+    for kind in ("episodes", "events"):
+        for i, item in enumerate(record[kind]):
             pointer = f"/{kind}/{i}/id"
-            if item.id in first:
+            item_id = item["id"]
+            if item_id in first:
                 problems.append(Problem(
-                    f"duplicate id {item.id!r} (first at {first[item.id]})", pointer=pointer,
+                    f"duplicate id {item_id!r} (first at {first[item_id]})", pointer=pointer,
                     source=source, expected="an id unique within the case"))
             else:
-                first[item.id] = pointer
-    for i, ep in enumerate(record.episodes):
-        if ep.end is not None and ep.end < ep.start:
+                first[item_id] = pointer
+    for i, ep in enumerate(record["episodes"]):
+        end = ep.get("end")
+        if end is not None and end < ep["start"]:
             problems.append(Problem("episode ends before it starts", pointer=f"/episodes/{i}/end",
                                     source=source, expected="an end on or after the start",
-                                    value=ep.end.isoformat()))
+                                    value=end.isoformat()))
     return problems
 
 
-def unknown_type_warnings(record: CaseRecord, source: str,
+def unknown_type_warnings(record: dict[str, Any], source: str,
                           known: frozenset[str] = EVENT_TYPES) -> list[Problem]:
     """Each unknown event type once: the event is kept, no rule can use it."""
     seen: set[str] = set()
     out: list[Problem] = []
-    for i, ev in enumerate(record.events):
-        if ev.type not in known and ev.type not in seen:
-            seen.add(ev.type)
-            out.append(Problem(f"unknown event type {ev.type!r} (kept; no rule uses it)",
+    for i, ev in enumerate(record["events"]):
+        kind = ev["type"]
+        if kind not in known and kind not in seen:
+            seen.add(kind)
+            out.append(Problem(f"unknown event type {kind!r} (kept; no rule uses it)",
                                pointer=f"/events/{i}/type", source=source))
     return out
 
 
 def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Intake:
     try:
-        record = CaseRecord.model_validate_json(raw.data)
+        record = parse_record(raw.data)
     except ValidationError as exc:
         return Intake(raw.source, _case_id_of(raw.data), None,
                       validation_problems(exc, raw.source), [])
     problems = integrity_problems(record, raw.source)
     if problems:
-        return Intake(raw.source, record.case_id, None, problems, [])
-    return Intake(raw.source, record.case_id, record, [],
+        return Intake(raw.source, record["case_id"], None, problems, [])
+    return Intake(raw.source, record["case_id"], record, [],
                   unknown_type_warnings(record, raw.source, known_events))

@@ -7,6 +7,7 @@ attributes or run anything through a template.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -33,6 +34,30 @@ CHECK_MET = "{title}: met for {anchor} {anchor_id} of {anchor_date}"
 
 def unknown_placeholders(template: str) -> list[str]:
     return [name for name in PLACEHOLDER.findall(template) if name not in VALUES]
+
+
+@lru_cache(maxsize=512)
+def compile_template(template: str) -> tuple[str, tuple[str, ...]]:
+    """A template as a positional format string and its placeholder names, parsed once."""
+    names: list[str] = []
+
+    def slot(m: re.Match[str]) -> str:
+        names.append(m.group(1))
+        return "{" + str(len(names) - 1) + "}"
+
+    literal = template.replace("{", "{{").replace("}", "}}")
+    fmt = re.sub(r"\{\{([a-z_]+)\}\}", slot, literal)
+    return fmt, tuple(names)
+
+
+def render_with(template: str, value: Any) -> str:
+    """Fill placeholders by calling ``value(name)``; a placeholder whose value is None stays."""
+    fmt, names = compile_template(template)
+    filled = []
+    for name in names:
+        v = value(name)
+        filled.append("{" + name + "}" if v is None else v)
+    return fmt.format(*filled)
 
 
 def render(template: str, values: dict[str, Any]) -> str:

@@ -182,7 +182,7 @@ class FollowUp(CompiledRule):
                 yield item, None, None
                 continue
             for member in item.fields.get("household") or []:
-                yield item, member.id, member.date_of_birth
+                yield item, member["id"], member.get("date_of_birth")
 
     def evaluate(self, view: CaseView, cal: WorkingCalendar) -> list[Obligation]:
         anchors = list(self._anchors(view))

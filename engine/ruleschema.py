@@ -456,9 +456,9 @@ def _check_require(rule: RuleFile, info: ValidationInfo) -> None:
     if rule.subject.event:
         _check_where([rule.subject.event], rule.require, info)
         return
-    from .records import Child
+    from .records import CHILD_FIELDS
 
-    child_fields = {f"child.{name}" for name in Child.model_fields}
+    child_fields = {f"child.{name}" for name in CHILD_FIELDS}
     for key in rule.require:
         if key not in child_fields:
             raise PydanticCustomError(
