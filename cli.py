@@ -65,6 +65,24 @@ def _ruleset(profile: str, warn: int | None = None,  # type: ignore[no-untyped-d
     return ruleset
 
 
+def _evaluate_one(case: Path, ruleset, as_of: date,  # type: ignore[no-untyped-def]
+                  command: str) -> tuple[RawRecord, CaseResult]:
+    """Read exactly one case and evaluate it; any failure is a one-line error."""
+    from engine.sweep import evaluate_raw
+
+    try:
+        raws = list(read_records(case))
+    except InputError as exc:
+        _die(str(exc))
+    if len(raws) != 1:
+        _die(f"{case}: '{command}' takes one case; found {len(raws)} (use 'sweep' for many)")
+    try:
+        return raws[0], evaluate_raw(raws[0], ruleset, as_of)[0]
+    except CalendarRangeError as exc:
+        _die(str(exc))
+    raise AssertionError("unreachable")
+
+
 @click.group()
 @click.version_option(package_name="casecheck")
 def main() -> None:
@@ -86,21 +104,9 @@ def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | No
     """Check one case: overdue first, then due soon, coming up, and what was done."""
     from engine.report_json import case_json
     from engine.report_text import case_markdown, case_text
-    from engine.sweep import evaluate_raw
 
     ruleset = _ruleset(profile, warn, engine_name)
-    as_of = as_of or date.today()
-    try:
-        raws = list(read_records(case))
-    except InputError as exc:
-        _die(str(exc))
-    if len(raws) != 1:
-        _die(f"{case}: 'check' takes one case; found {len(raws)} (use 'sweep' for many)")
-    raw: RawRecord = raws[0]
-    try:
-        result: CaseResult = evaluate_raw(raw, ruleset, as_of)[0]
-    except CalendarRangeError as exc:
-        _die(str(exc))
+    raw, result = _evaluate_one(case, ruleset, as_of or date.today(), "check")
     if fmt == "json":
         click.echo(case_json(result, indent=True).decode())
     elif fmt == "markdown":
@@ -128,7 +134,6 @@ def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | N
 
     from engine.report_audit import build_report, render_html, render_markdown
     from engine.standards import load_standards
-    from engine.sweep import evaluate_raw
 
     ruleset = _ruleset(profile)
     catalogue = load_standards()
@@ -136,17 +141,7 @@ def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | N
         _die(f"{len(catalogue.errors)} problem(s) in the standards catalogue (run 'casecheck "
              f"rules lint'), first: {catalogue.errors[0]}")
     as_of = as_of or date.today()
-    try:
-        raws = list(read_records(case))
-    except InputError as exc:
-        _die(str(exc))
-    if len(raws) != 1:
-        _die(f"{case}: 'report' takes one case; found {len(raws)}")
-    raw: RawRecord = raws[0]
-    try:
-        result: CaseResult = evaluate_raw(raw, ruleset, as_of)[0]
-    except CalendarRangeError as exc:
-        _die(str(exc))
+    raw, result = _evaluate_one(case, ruleset, as_of, "report")
     if not result.evaluated:
         first = result.errors[0]
         _die(f"{raw.source}: {first.pointer or '/'}: {first.message}"

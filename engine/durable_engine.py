@@ -41,7 +41,7 @@ from .calendar import CalendarRangeError, Duration, WorkingCalendar
 from .caseview import CaseView, Item, instant, local_day
 from .evaluator import RuleSet
 from .findings import CaseResult, Problem
-from .obligations import Obligation
+from .obligations import Clock, Obligation, deadline_from
 from .records import team_of
 from .rulebook import RuleLibrary, load_library, resolve_params
 from .ruleschema import PARAM_RE, RuleFile
@@ -476,31 +476,6 @@ class DurableEngine:
             it for kind in episodes for it in view.episodes(kind)]
         return sorted(found, key=_sort_key)
 
-    def _clock(self, spec: FollowUpSpec, anchor: Item,
-               view: CaseView) -> tuple[date, datetime | None] | None:
-        """Which date starts the clock: the first of the rule's clock fields that is present."""
-        for name in spec.clock:
-            if name in ("date", "start"):
-                return anchor.day, anchor.at
-            if name == "ref.date":
-                ref = view.lookup(anchor.ref) if anchor.ref else None
-                if ref is not None:
-                    return ref.day, ref.at
-                continue
-            if name == "end" and anchor.end is not None:
-                return anchor.end, None
-            value = anchor.fields.get(name)
-            if value is not None:
-                return local_day(value), instant(value)
-        return None
-
-    def _deadline(self, spec: FollowUpSpec, start: date,
-                  start_at: datetime | None) -> tuple[date, datetime | None]:
-        if spec.limit.unit == "hours" and start_at is not None:
-            due_at = self.calendar.add_to_datetime(start_at, spec.limit)
-            return local_day(due_at), due_at
-        return self.calendar.add(start, spec.limit), None
-
     def obligations(self, rule_id: str, view: CaseView) -> list[Obligation]:
         spec = self.specs[rule_id]
         anchors = self._items(view, spec.anchor_event, spec.anchor_episodes)
@@ -518,12 +493,12 @@ class DurableEngine:
                 earliest = a.day
                 if spec.allow_before is not None and not spec.target_field:
                     earliest = self.calendar.subtract(a.day, spec.allow_before)
-                started = self._clock(spec, a, view)
+                started = Clock(spec.clock).start(a, view)
                 if started is None:
                     fact["clock"] = 0
                     prepared[seq] = (None, None, None)
                 else:
-                    due, due_at = self._deadline(spec, *started)
+                    due, due_at = deadline_from(self.calendar, *started, spec.limit)
                     fact["clock"] = 1
                     prepared[seq] = (due, due_at, started[0])
                 fact["earliest"] = earliest.toordinal()
