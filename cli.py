@@ -189,8 +189,8 @@ def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | N
 def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, workers: int,
           warn: int | None, db: Path | None = None, engine_name: str = "core") -> None:
     """Check every record in a folder of *.json files or a .jsonl file."""
+    from engine.sweep import TerminalProgress, input_size
     from engine.sweep import sweep as run_sweep
-    from engine.sweep import terminal_progress
 
     ruleset = _ruleset(profile, warn, engine_name)
     if engine_name == "durable" and workers > 1:
@@ -201,7 +201,7 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
     try:
         if db is None:
             summary = run_sweep(input_path, out_dir, ruleset, as_of or date.today(), workers,
-                                progress=terminal_progress)
+                                progress=TerminalProgress(input_size(input_path)))
         else:
             summary, db_note = _recorded_sweep(db, profile, input_path, out_dir, ruleset,
                                                as_of or date.today(), workers, engine_name)
@@ -228,8 +228,8 @@ def _recorded_sweep(  # type: ignore[no-untyped-def]
     from importlib.metadata import PackageNotFoundError, version
 
     from engine.history import HistoryError, RunMeta, record_run, ruleset_identity
+    from engine.sweep import TerminalProgress, input_size
     from engine.sweep import sweep as run_sweep
-    from engine.sweep import terminal_progress
 
     try:
         prof = load_profile(profile)
@@ -244,7 +244,8 @@ def _recorded_sweep(  # type: ignore[no-untyped-def]
     try:
         with record_run(db, meta) as rec:
             summary = run_sweep(input_path, out_dir, ruleset, as_of, workers,
-                                progress=terminal_progress, sink=rec.add)
+                                progress=TerminalProgress(input_size(input_path)),
+                                sink=rec.add)
             run_id = rec.finish(summary)
     except (HistoryError, sqlite3.Error) as exc:
         _die(f"{db}: {exc}" if isinstance(exc, sqlite3.Error) else str(exc))

@@ -142,7 +142,7 @@ class SweepSummary:
 
 
 def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, workers: int = 1,
-          progress: Callable[[int], None] | None = None,
+          progress: Callable[[int, int], None] | None = None,
           sink: Callable[[Evaluated], None] | None = None) -> dict[str, Any]:
     """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary.
 
@@ -154,7 +154,8 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
     findings_path = out_dir / "findings.jsonl"
     tmp = findings_path.with_suffix(".jsonl.partial")
     with tmp.open("wb") as out:
-        for item in _evaluate_stream(read_records(input_path), ruleset, as_of, workers):
+        counted = _CountingReader(read_records(input_path))
+        for item in _evaluate_stream(counted, ruleset, as_of, workers):
             if item.case_id is not None and item.case_id in seen:
                 item = _duplicate(item, as_of, ruleset.profile)
             elif item.case_id is not None:
@@ -165,12 +166,12 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
             if sink is not None:
                 sink(item)
             if progress is not None and summary.read % BATCH == 0:
-                progress(summary.read)
+                progress(summary.read, counted.bytes)
     tmp.replace(findings_path)
     data = summary.as_dict([m.id for _, m in ruleset.rules])
     (out_dir / "summary.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
     if progress is not None:
-        progress(summary.read)
+        progress(summary.read, counted.bytes)
     return data
 
 
@@ -182,7 +183,42 @@ def _duplicate(item: Evaluated, as_of: date, profile: str) -> Evaluated:
     return Evaluated(item.case_id, case_json(result), [], False, True, 0, None)
 
 
-def terminal_progress(n: int) -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write(f"\r{n:,} records")
-        sys.stderr.flush()
+class _CountingReader:
+    """Passes records through, counting the input bytes read so far (for progress)."""
+
+    def __init__(self, records: Iterator[RawRecord]) -> None:
+        self.records = records
+        self.bytes = 0
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        for raw in self.records:
+            self.bytes += len(raw.data)
+            yield raw
+
+
+def input_size(path: Path) -> int:
+    """Bytes of input a sweep will read: the file, or the record files in a folder."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir()
+                   if p.suffix in (".json", ".jsonl") and p.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+class TerminalProgress:
+    """A progress bar on stderr, only when stderr is a terminal (never in logs or pipes)."""
+
+    WIDTH = 30
+
+    def __init__(self, total_bytes: int, stream: Any = None) -> None:
+        self.total = total_bytes
+        self.stream = stream or sys.stderr
+        self.active = self.stream.isatty()
+
+    def __call__(self, records: int, done_bytes: int) -> None:
+        if not self.active:
+            return
+        share = min(done_bytes / self.total, 1.0) if self.total else 1.0
+        filled = int(share * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {share:4.0%}  {records:,} records")
+        self.stream.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import orjson
@@ -193,3 +194,22 @@ def test_check_markdown(run) -> None:  # type: ignore[no-untyped-def]
     assert out.startswith("### Case EX-0001: compliance as of 2024-03-28")
     assert "#### Done late (1)" in out
     assert "| ENG-ICPC-15WD | 2024-03-13 | 2024-03-14 (icpc-1) |" in out
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    from engine.sweep import TerminalProgress, input_size
+
+    tty, pipe = _Tty(), io.StringIO()
+    TerminalProgress(1000, tty)(200, 500)
+    TerminalProgress(1000, pipe)(200, 500)
+    assert tty.getvalue() == "\r[###############---------------]  50%  200 records"
+    assert pipe.getvalue() == ""
+    (tmp_path / "a.json").write_bytes(b"{}")
+    (tmp_path / "b.jsonl").write_bytes(b"{}\n{}\n")
+    (tmp_path / "c.txt").write_bytes(b"ignored")
+    assert input_size(tmp_path) == 8
