@@ -213,3 +213,36 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     (tmp_path / "b.jsonl").write_bytes(b"{}\n{}\n")
     (tmp_path / "c.txt").write_bytes(b"ignored")
     assert input_size(tmp_path) == 8
+
+
+STATUSES = {"met", "late", "overdue", "due_soon", "pending", "not_met", "insufficient_data"}
+
+
+def _is_date(value: object) -> bool:
+    from datetime import date
+
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return len(str(value)) == 10
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in (ROOT / "fixtures").glob("*.json")))
+def test_every_fixture_checks_to_the_json_contract(run, fixture: str) -> None:  # type: ignore[no-untyped-def]
+    out = run("check", str(ROOT / "fixtures" / fixture), "--as-of", "2024-06-30",
+              "--profile", "practice", "--format", "json")
+    assert out.exit_code == 0, out.output
+    doc = orjson.loads(out.output)
+    assert set(doc) >= {"case_id", "as_of", "profile", "findings", "errors"}
+    assert doc["as_of"] == "2024-06-30" and doc["profile"] == "practice"
+    assert doc["errors"] == [] and doc["findings"]
+    for f in doc["findings"]:
+        assert f["status"] in STATUSES
+        assert isinstance(f["rule"], str) and f["rule"].split("-")[0] in {"ENG", "PRC"}
+        assert _is_date(f["anchor"]["date"]) and isinstance(f["anchor"]["id"], str)
+        assert f["due"] is None or _is_date(f["due"])
+        assert f["done"] is None or (_is_date(f["done"]["date"]) and f["done"]["id"])
+        assert f["days_late"] is None or isinstance(f["days_late"], int)
+        assert (f["days_late"] is not None) == (f["status"] in {"late", "overdue"})
+        assert f["message"] and f["source"]
