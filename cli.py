@@ -488,24 +488,64 @@ def schema() -> None:
     click.echo(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode())
 
 
+def _rule_rates(ctx: click.Context, param: click.Parameter,
+                values: tuple[str, ...]) -> dict[str, float]:
+    """``RULE=RATE`` pairs (repeatable) for ``generate --rule-breach-rate``."""
+    rates: dict[str, float] = {}
+    if not values:
+        return rates
+    from engine.generate import RULES
+    from engine.ruleschema import did_you_mean
+
+    for text in values:
+        rule, sep, number = text.partition("=")
+        rule = rule.strip()
+        try:
+            rate = float(number)
+        except ValueError:
+            rate = -1.0
+        if not sep or not 0.0 <= rate <= 1.0:
+            raise click.BadParameter(f"{text!r}: expected RULE=RATE with a rate from 0 to 1",
+                                     ctx, param)
+        if rule not in RULES:
+            raise click.BadParameter(f"unknown rule {rule!r}{did_you_mean(rule, set(RULES))}",
+                                     ctx, param)
+        rates[rule] = rate
+    return rates
+
+
 @main.command()
 @click.option("--cases", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @AS_OF
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
               help="Write JSONL here (default: standard output).")
-def generate(cases: int, seed: int, as_of: date | None, out: Path | None) -> None:
+@click.option("--breach-rate", type=click.FloatRange(0.0, 1.0), default=0.15,
+              show_default=True,
+              help="Chance that an obligation (a schedule's occurrence) is late or missed.")
+@click.option("--rule-breach-rate", "rule_rates", metavar="RULE=RATE", multiple=True,
+              callback=_rule_rates,
+              help="The breach rate for one rule, e.g. PRC-CP-VISIT=0.3 (repeatable).")
+def generate(cases: int, seed: int, as_of: date | None, out: Path | None, breach_rate: float,
+             rule_rates: dict[str, float]) -> None:
     """Write a realistic synthetic cohort as JSONL, for demos and benchmarks."""
     from engine.generate import generate_cohort
 
     as_of = as_of or date.today()
+    try:
+        records = generate_cohort(cases, seed, as_of, breach_rate, rule_rates)
+        first = next(records)
+    except ValueError as exc:
+        _die(str(exc))
     if out is None:
         stream = sys.stdout.buffer
-        for record in generate_cohort(cases, seed, as_of):
+        stream.write(orjson.dumps(first) + b"\n")
+        for record in records:
             stream.write(orjson.dumps(record) + b"\n")
         return
     with out.open("wb") as fh:
-        for record in generate_cohort(cases, seed, as_of):
+        fh.write(orjson.dumps(first) + b"\n")
+        for record in records:
             fh.write(orjson.dumps(record) + b"\n")
     click.echo(f"wrote {cases} cases to {out}", err=True)
 

@@ -39,13 +39,12 @@ from typing import Any
 
 from .calendar import CalendarRangeError, Duration, WorkingCalendar
 from .caseview import CaseView, Item, instant, local_day
-from .evaluator import RuleSet
+from .evaluator import RuleMeta, RuleNotEvaluated, RuleSet
 from .findings import CaseResult, Problem
 from .obligations import Clock, Obligation, deadline_from
 from .records import team_of
 from .rulebook import RuleLibrary, load_library, resolve_params
 from .ruleschema import PARAM_RE, RuleFile
-from .status import warn_until
 
 ENGINE_NAME = "durable"
 # Test hook: a child evaluating the case with this case_id crashes in the C core on purpose, so
@@ -438,36 +437,20 @@ class DurableEngine:
 
     def evaluate(self, record: dict[str, Any], as_of: date, warn: int | None = None) -> CaseResult:
         """Like ``RuleSet.evaluate``, with obligations from durable-rules."""
-        rs = self.ruleset
-        result = CaseResult(record["case_id"], as_of, rs.profile, evaluated=True,
-                            team=team_of(record))
-        view = CaseView(record, as_of, self.event_types, self.episode_types)
-        try:
-            until = warn_until(self.calendar, as_of, rs.warn if warn is None else warn)
-        except CalendarRangeError as exc:
-            result.errors.append(Problem(str(exc), pointer="", expected="an as-of date the "
-                                         "calendar covers"))
-            return result
-        for _, meta in rs.rules:
+
+        def from_durable(meta: RuleMeta, view: CaseView) -> list[Obligation]:
             if meta.id in self.unsupported:
-                result.errors.append(Problem(
+                raise RuleNotEvaluated(
                     f"{meta.id}: not expressible in the durable engine "
-                    f"({self.unsupported[meta.id]}); this rule was not evaluated", rule=meta.id,
-                    expected="a follow-up rule the durable engine supports"))
-                continue
+                    f"({self.unsupported[meta.id]}); this rule was not evaluated",
+                    expected="a follow-up rule the durable engine supports")
             try:
-                obligations = self.obligations(meta.id, view)
-                for ob in obligations:
-                    result.findings.append(rs._finding(ob, meta, as_of, until))
-            except CalendarRangeError as exc:
-                result.errors.append(Problem(str(exc), rule=meta.id,
-                                             expected="dates within the working-day calendar"))
+                return self.obligations(meta.id, view)
             except DurableResultError as exc:
-                result.errors.append(Problem(str(exc), rule=meta.id,
-                                             expected="one outcome per anchor from durable-rules"))
-        result.findings.sort(key=lambda f: (f.rule, f.anchor_date, f.occurrence or 0,
-                                            f.anchor_id, f.member or ""))
-        return result
+                raise RuleNotEvaluated(
+                    str(exc), expected="one outcome per anchor from durable-rules") from None
+
+        return self.ruleset.evaluate(record, as_of, warn, obligations=from_durable)
 
     # -- one rule on one case -----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ once, bucketed by type) that every rule reads.  No I/O and no output formats her
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,6 +35,17 @@ class RuleMeta:
     standard: str | None = None
 
 
+class RuleNotEvaluated(Exception):
+    """A rule an alternative obligation source could not evaluate for this case."""
+
+    def __init__(self, message: str, expected: str) -> None:
+        super().__init__(message)
+        self.expected = expected
+
+
+ObligationSource = Callable[[RuleMeta, CaseView], list[Obligation]]
+
+
 def _unit_words(unit: str, n: int | None) -> str:
     word = "working days" if unit == "working_days" else "days"
     return word[:-1] if n == 1 else word
@@ -54,32 +66,37 @@ class RuleSet:
         self.episode_types = frozenset().union(*(r.episode_types for r, _ in rules))
         self.meta = {m.id: m for _, m in rules}
 
-    def evaluate(self, record: dict[str, Any], as_of: date,
-                 warn: int | None = None) -> CaseResult:
-        """``record`` is a validated case record (``records.parse_record``)."""
+    def evaluate(self, record: dict[str, Any], as_of: date, warn: int | None = None,
+                 obligations: ObligationSource | None = None) -> CaseResult:
+        """``record`` is a validated case record (``records.parse_record``).
+
+        ``obligations`` replaces the compiled rules as the source of obligations (the durable
+        engine uses it); statuses, lateness and messages stay the same."""
         result = CaseResult(record["case_id"], as_of, self.profile, evaluated=True,
                             team=team_of(record))
         view = CaseView(record, as_of, self.event_types, self.episode_types)
         cal = self.calendar
         try:
-            until = warn_until(cal, as_of, self.warn if warn is None else warn)
-        except CalendarRangeError as exc:
-            result.errors.append(Problem(str(exc), pointer="", expected="an as-of date the "
-                                         "calendar covers"))
-            return result
+            until: date | None = warn_until(cal, as_of, self.warn if warn is None else warn)
+        except CalendarRangeError:
+            until = None  # only obligations still open and not yet overdue need it
         for rule, meta in self.rules:
             try:
-                obligations = rule.evaluate(view, cal)
-                for ob in obligations:
-                    result.findings.append(self._finding(ob, meta, as_of, until))
+                found = (obligations(meta, view) if obligations is not None
+                         else rule.evaluate(view, cal))
+                # all of a rule's findings or none: a rule that fails part-way reports an error
+                result.findings.extend([self._finding(ob, meta, as_of, until) for ob in found])
             except CalendarRangeError as exc:
                 result.errors.append(Problem(str(exc), rule=meta.id,
                                              expected="dates within the working-day calendar"))
+            except RuleNotEvaluated as exc:
+                result.errors.append(Problem(str(exc), rule=meta.id, expected=exc.expected))
         result.findings.sort(key=lambda f: (f.rule, f.anchor_date, f.occurrence or 0,
                                             f.anchor_id, f.member or ""))
         return result
 
-    def _finding(self, ob: Obligation, meta: RuleMeta, as_of: date, warn_until: date) -> Finding:
+    def _finding(self, ob: Obligation, meta: RuleMeta, as_of: date,
+                 warn_until: date | None) -> Finding:
         cal = self.calendar
         status = status_of(ob, as_of, warn_until)
         late = days_late(ob, status, as_of, cal)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from .calendar import WorkingCalendar
+from .calendar import CalendarRangeError, WorkingCalendar
 from .obligations import Obligation
 
 BREACHES = frozenset({"late", "overdue", "not_met"})
@@ -18,8 +18,9 @@ def warn_until(cal: WorkingCalendar, as_of: date, warn: int) -> date:
     return cal.add_working_days(as_of, warn + 1) - timedelta(days=1)
 
 
-def status_of(ob: Obligation, as_of: date, warn_until: date) -> str:
-    """``warn_until`` is the last date that is still 'due soon' (as-of + the warning window)."""
+def status_of(ob: Obligation, as_of: date, warn_until: date | None) -> str:
+    """``warn_until`` is the last date that is still 'due soon' (as-of + the warning window);
+    None when the calendar cannot tell (as-of at the very end of its range)."""
     if ob.fixed_status is not None:
         return ob.fixed_status
     assert ob.due is not None
@@ -29,6 +30,9 @@ def status_of(ob: Obligation, as_of: date, warn_until: date) -> str:
         return "met" if ob.done_day <= ob.due else "late"
     if ob.due < as_of:
         return "overdue"
+    if warn_until is None:
+        raise CalendarRangeError(
+            f"the warning window after {as_of.isoformat()} leaves the working-day calendar")
     if ob.due <= warn_until:
         return "due_soon"
     return "pending"

@@ -77,3 +77,29 @@ def test_compliance_rate() -> None:
     assert compliance_rate({"met": 3, "late": 1, "pending": 5, "insufficient_data": 2}) == 0.75
     assert compliance_rate({"pending": 2}) is None
     assert compliance_rate({"met": 1, "not_met": 1, "overdue": 2}) == 0.25
+
+
+def test_as_of_at_the_end_of_the_calendar_keeps_the_rules_that_can_still_decide(
+        evaluate) -> None:  # type: ignore[no-untyped-def]
+    from engine.profiles import build_ruleset, load_profile
+    from tests.conftest import make_record
+
+    practice = build_ruleset(load_profile("practice"))
+    record = make_record(
+        child={"id": "c1", "ethnicity": "WBRI"},
+        episodes=[{"id": "cin1", "type": "cin_plan", "start": "2030-06-03", "end": None}],
+        events=[{"id": "r1", "type": "referral", "date": "2030-06-03",
+                 "decision_date": "2030-06-04"},
+                {"id": "s1", "type": "supervision", "date": "2030-12-19"}],
+    )
+    # 6 working days after 2030-12-20 are past the calendar's last year
+    result = evaluate(record, "2030-12-20", practice)
+    by_rule = {f.rule: f.status for f in result.findings}
+    assert by_rule["PRC-ETHNICITY-RECORDED"] == "met"
+    assert by_rule["ENG-REFERRAL-DECISION-1WD"] == "met"
+    assert by_rule["PRC-CIN-VISIT"] == "overdue"  # due 2030-07-01, needs no warning window
+    # the next supervision (due 2031-01-19) is open and not yet overdue: only the warning
+    # window could say whether it is due soon, so that rule reports an error instead
+    assert "PRC-SUPERVISION" not in by_rule
+    assert [e.rule for e in result.errors] == ["PRC-SUPERVISION"]
+    assert "warning window" in result.errors[0].message
