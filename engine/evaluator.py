@@ -76,6 +76,12 @@ class RuleSet:
                             team=team_of(record))
         view = CaseView(record, as_of, self.event_types, self.episode_types)
         cal = self.calendar
+        if not cal.first <= as_of <= cal.last:
+            result.errors.append(Problem(
+                f"as-of {as_of.isoformat()} is outside the working-day calendar "
+                f"({cal.first.year}-{cal.last.year})",
+                expected="an as-of date the calendar covers"))
+            return result
         try:
             until: date | None = warn_until(cal, as_of, self.warn if warn is None else warn)
         except CalendarRangeError:
