@@ -116,26 +116,22 @@ def _check_condition(fld: str, cond: Any) -> None:
             raise PydanticCustomError("bad_condition", "'present' takes true or false", {})
 
 
-def _check_event_type(name: str, info: ValidationInfo) -> str:
-    vocab = _vocab(info)
-    if name not in vocab.event_types:
+def _check_name(kind: str, name: str, known: frozenset[str]) -> str:
+    if name not in known:
         raise PydanticCustomError(
-            "unknown_event_type",
-            "unknown event type '{name}'{hint}",
-            {"name": name, "hint": did_you_mean(name, vocab.event_types)},
+            f"unknown_{kind.replace(' ', '_')}",
+            "unknown {kind} '{name}'{hint}",
+            {"kind": kind, "name": name, "hint": did_you_mean(name, known)},
         )
     return name
+
+
+def _check_event_type(name: str, info: ValidationInfo) -> str:
+    return _check_name("event type", name, _vocab(info).event_types)
 
 
 def _check_episode_type(name: str, info: ValidationInfo) -> str:
-    vocab = _vocab(info)
-    if name not in vocab.episode_types:
-        raise PydanticCustomError(
-            "unknown_episode_type",
-            "unknown episode type '{name}'{hint}",
-            {"name": name, "hint": did_you_mean(name, vocab.episode_types)},
-        )
-    return name
+    return _check_name("episode type", name, _vocab(info).episode_types)
 
 
 class Source(Strict):

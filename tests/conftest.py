@@ -17,6 +17,21 @@ from engine.records import FORMAT
 from engine.rulebook import RuleLibrary, load_library
 
 
+@pytest.fixture
+def run():  # type: ignore[no-untyped-def]
+    """Invoke the CLI in-process; exceptions propagate so a traceback fails the test."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
 @pytest.fixture(scope="session")
 def library() -> RuleLibrary:
     return load_library()

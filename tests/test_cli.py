@@ -16,16 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "fixtures" / "cp-neglect.json"
 
 
-@pytest.fixture
-def run():  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    return invoke
-
-
 def test_check_json_matches_the_contract(run) -> None:  # type: ignore[no-untyped-def]
     result = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--format", "json")
     assert result.exit_code == 0, result.output

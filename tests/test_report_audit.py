@@ -93,16 +93,6 @@ def parse(text: str) -> TreeBuilder:
     return builder
 
 
-@pytest.fixture
-def run():  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-
-    def invoke(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    return invoke
-
-
 @pytest.fixture(scope="module")
 def html_doc() -> TreeBuilder:
     result = CliRunner().invoke(main, ["report", str(EXAMPLE), *ARGS, "--format", "html"],
