@@ -16,7 +16,13 @@ import orjson
 from engine.calendar import CalendarRangeError
 from engine.findings import CaseResult
 from engine.intake import InputError, RawRecord, read_records
-from engine.profiles import ProfileError, build_ruleset, builtin_profiles, load_profile
+from engine.profiles import (
+    ProfileError,
+    build_ruleset,
+    builtin_profiles,
+    library_for,
+    load_profile,
+)
 from engine.rulebook import RuleError, load_library
 
 
@@ -52,7 +58,7 @@ def _ruleset(profile: str, warn: int | None = None,  # type: ignore[no-untyped-d
              engine_name: str = "core"):
     try:
         prof = load_profile(profile)
-        ruleset = build_ruleset(prof, load_library(vocabulary=prof.vocabulary), warn=warn)
+        ruleset = build_ruleset(prof, library_for(prof), warn=warn)
     except (ProfileError, RuleError) as exc:
         _die(str(exc))
     if engine_name == "durable":

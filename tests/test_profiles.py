@@ -285,3 +285,14 @@ def test_closure_days_move_a_working_day_deadline(tmp_path: Path, library: RuleL
     path = write(tmp_path, "weekend.yaml", HEAD + "closure_days: [2024-01-13]\n")
     weekend = build_ruleset(load_profile(path), library)
     assert _icpc_due(evaluate(ICPC_CASE, "2024-02-12", weekend)) == date(2024, 1, 29)
+
+
+def test_a_profile_loads_only_the_packs_it_needs() -> None:
+    from engine.profiles import library_for
+
+    england = library_for(load_profile("england"))
+    assert {r.pack for r in england.rules.values()} == {"england"}
+    assert len(library_for(load_profile("practice")).rules) == 35
+    # an authority profile extends england and enables practice rules by id: all packs load
+    surrey = library_for(load_profile("surrey"))
+    assert "PRC-PPM" in surrey.rules
