@@ -236,3 +236,17 @@ def test_every_fixture_checks_to_the_json_contract(run, fixture: str) -> None:  
         assert f["days_late"] is None or isinstance(f["days_late"], int)
         assert (f["days_late"] is not None) == (f["status"] in {"late", "overdue"})
         assert f["message"] and f["source"]
+
+
+@pytest.mark.parametrize("profile", ["england", "practice", "city-of-london", "wokingham",
+                                     "surrey", "reading", "bradford"])
+def test_each_profile_sweeps_the_fixtures(run, tmp_path: Path, profile: str) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / profile
+    result = run("sweep", str(ROOT / "fixtures"), "--out", str(out), "--as-of", "2024-06-30",
+                 "--profile", profile)
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads((out / "summary.json").read_bytes())
+    fixtures = len(list((ROOT / "fixtures").glob("*.json")))
+    assert summary["records"]["read"] == summary["records"]["evaluated"] == fixtures
+    assert summary["profile"] == profile
+    assert sum(v for k, v in summary["statuses"].items() if k != "compliance_rate") > 0
