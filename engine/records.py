@@ -6,9 +6,10 @@ ISO 8601; ``"31/01/2024"``, ``"2024-02-30"`` and ``""`` are errors, never null. 
 type has its own model (chosen by ``type``); unknown types fall back to a generic event and are
 kept.  Unknown fields are kept everywhere so that rules may use them.
 
-Why TypedDicts rather than BaseModels: validating into plain dicts is about five times faster
-(measured: 0.15 s against 0.79 s for 2,000 generated cases), and a nightly sweep validates
-millions of events.  The validated record is a plain dict whose dates are ``date``/``datetime``.
+Why TypedDicts rather than BaseModels: validating into plain dicts is several times faster
+(measured on 2,000 generated cases: 0.79 s as BaseModels, 0.25 s as TypedDicts, 0.16 s with the
+literal-tag fast path below), and a nightly sweep validates millions of events.  The validated
+record is a plain dict whose dates are ``date``/``datetime``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import functools
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, NotRequired, get_type_hints
 
-from pydantic import ConfigDict, Discriminator, Tag, TypeAdapter, with_config
+from pydantic import ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 FORMAT = "casecheck/case-record@1"
@@ -286,9 +287,39 @@ class CaseRecord(TypedDict):
 RECORD = TypeAdapter(CaseRecord)
 
 
+def _fast_adapter() -> TypeAdapter[Any]:
+    """The same models with ``type`` as a literal tag, so pydantic-core picks each event's
+    model itself instead of calling back into Python (measured: about 30% quicker).  It cannot
+    keep unknown event types, so it only serves records whose types are all known."""
+    tagged = []
+    for name, model in EVENT_MODELS.items():
+        # include_extras keeps NotRequired (__required_keys__ is unreliable with postponed
+        # annotations)
+        fields = get_type_hints(model, include_extras=True)
+        fields["type"] = Literal[name]  # type: ignore[valid-type]
+        tagged.append(with_config(_OPEN)(TypedDict(f"{model.__name__}_{name}",
+                                                   fields)))  # type: ignore[operator]
+    fast_event = Annotated[functools.reduce(lambda a, b: a | b, tagged),
+                           Discriminator("type")]
+    fields = get_type_hints(CaseRecord, include_extras=True)
+    fields["events"] = NotRequired[list[fast_event]]  # type: ignore[valid-type]
+    record = with_config(_OPEN)(TypedDict("CaseRecordKnownTypes", fields))
+    return TypeAdapter(record)  # type: ignore[arg-type]
+
+
+_FAST = _fast_adapter()
+
+
 def parse_record(data: bytes) -> dict[str, Any]:
-    """Validate one record's JSON; raises ``pydantic.ValidationError`` with JSON locations."""
-    record: dict[str, Any] = RECORD.validate_json(data)
+    """Validate one record's JSON; raises ``pydantic.ValidationError`` with JSON locations.
+
+    The quick adapter is tried first; anything it rejects (an unknown event type, or a real
+    error) is validated again by the reference adapter, which keeps unknown types and gives
+    the error locations."""
+    try:
+        record: dict[str, Any] = _FAST.validate_json(data)
+    except ValidationError:
+        record = RECORD.validate_json(data)
     record.setdefault("events", [])
     record.setdefault("episodes", [])
     return record

@@ -142,3 +142,33 @@ def test_read_records_from_folder_and_jsonl(tmp_path: Path) -> None:
     jsonl = tmp_path / "more.jsonl"
     jsonl.write_bytes(b"{}\n\n{}\n")
     assert [r.source.rsplit(":", 1)[1] for r in read_records(jsonl)] == ["1", "3"]
+
+
+def test_the_quick_validator_agrees_with_the_reference_one() -> None:
+    """parse_record tries a quicker adapter first; it must accept exactly the records with
+    known event types that the reference accepts, and give the same data."""
+    from datetime import date
+
+    from pydantic import ValidationError
+
+    from engine.generate import generate_cohort
+    from engine.records import _FAST, RECORD
+
+    cohort = list(generate_cohort(150, 11, date(2025, 6, 30)))
+    cohort.append(make_record(allocation=None, episodes=[], events=[
+        {"id": "v1", "type": "visit", "date": "2024-01-05T10:30+01:00", "mood": "x"}]))
+    for record in cohort:
+        data = orjson.dumps(record)
+        assert _FAST.validate_json(data) == RECORD.validate_json(data)
+    unknown = orjson.dumps(make_record(events=[{"id": "e", "type": "fgc", "date": "2024-01-05"}]))
+    with pytest.raises(ValidationError):
+        _FAST.validate_json(unknown)
+    assert RECORD.validate_json(unknown)["events"][0]["type"] == "fgc"
+
+
+def test_errors_come_from_the_reference_validator() -> None:
+    data = orjson.dumps(make_record(events=[
+        {"id": "e1", "type": "family_group_conference", "date": "2024-01-05"},
+        {"id": "e2", "type": "visit", "date": "2024-02-30"}]))
+    errs = _errors(data)
+    assert [e["pointer"] for e in errs] == ["/events/1/date"]
