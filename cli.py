@@ -13,17 +13,8 @@ from pathlib import Path
 import click
 import orjson
 
-from engine.calendar import CalendarRangeError
-from engine.findings import CaseResult
-from engine.intake import InputError, RawRecord, read_records
-from engine.profiles import (
-    ProfileError,
-    build_ruleset,
-    builtin_profiles,
-    library_for,
-    load_profile,
-)
-from engine.rulebook import RuleError, load_library
+from engine.app.errors import CommandError
+from engine.rules.rulebook import load_library
 
 
 class AsOf(click.ParamType):
@@ -54,39 +45,12 @@ def _die(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _ruleset(profile: str, warn: int | None = None,  # type: ignore[no-untyped-def]
-             engine_name: str = "core"):
+def _run(call, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Call the application layer; its ``CommandError`` becomes one line and an exit code."""
     try:
-        prof = load_profile(profile)
-        ruleset = build_ruleset(prof, library_for(prof), warn=warn)
-    except (ProfileError, RuleError) as exc:
-        _die(str(exc))
-    if engine_name == "durable":
-        from engine.durable_engine import DurableUnavailable, build
-
-        try:
-            return build(ruleset, profile, warn)
-        except DurableUnavailable as exc:
-            _die(str(exc))
-    return ruleset
-
-
-def _evaluate_one(case: Path, ruleset, as_of: date,  # type: ignore[no-untyped-def]
-                  command: str) -> tuple[RawRecord, CaseResult]:
-    """Read exactly one case and evaluate it; any failure is a one-line error."""
-    from engine.sweep import evaluate_raw
-
-    try:
-        raws = list(read_records(case))
-    except InputError as exc:
-        _die(str(exc))
-    if len(raws) != 1:
-        _die(f"{case}: '{command}' takes one case; found {len(raws)} (use 'sweep' for many)")
-    try:
-        return raws[0], evaluate_raw(raws[0], ruleset, as_of)[0]
-    except CalendarRangeError as exc:
-        _die(str(exc))
-    raise AssertionError("unreachable")
+        return call(*args, **kwargs)
+    except CommandError as exc:
+        _die(exc.message, exc.code)
 
 
 @click.group()
@@ -108,11 +72,12 @@ def main() -> None:
 def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | None,
           hide_met: bool, engine_name: str = "core") -> None:
     """Check one case: overdue first, then due soon, coming up, and what was done."""
-    from engine.report_json import case_json
-    from engine.report_text import case_markdown, case_text
+    from engine.app.casework import evaluate_one, load_ruleset, rejection
+    from engine.reports.findings_json import case_json
+    from engine.reports.text import case_markdown, case_text
 
-    ruleset = _ruleset(profile, warn, engine_name)
-    raw, result = _evaluate_one(case, ruleset, as_of or date.today(), "check")
+    ruleset = _run(load_ruleset, profile, warn, engine_name)
+    raw, result = _run(evaluate_one, case, ruleset, as_of or date.today(), "check")
     if fmt == "json":
         click.echo(case_json(result, indent=True).decode())
     elif fmt == "markdown":
@@ -121,9 +86,11 @@ def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | No
         # colour only on a terminal: click.echo strips the styles when piped
         click.echo(case_text(result, style=click.style, show_met=not hide_met))
     if not result.evaluated:
-        first = result.errors[0]
-        _die(f"{raw.source}: {first.pointer or '/'}: {first.message}"
-             + (f" (got {first.value!r})" if first.value else ""), 1)
+        _run(_raise, rejection(raw, result))
+
+
+def _raise(exc: Exception) -> None:
+    raise exc
 
 
 @main.command()
@@ -136,40 +103,9 @@ def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | No
               help="Write the report to this file (default: standard output).")
 def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | None) -> None:
     """The auditor's pre-filled compliance section for one case, standard by standard."""
-    from importlib.metadata import PackageNotFoundError, version
+    from engine.app.casework import audit_section
 
-    from engine.report_audit import build_report, render_html, render_markdown
-    from engine.standards import load_standards
-
-    ruleset = _ruleset(profile)
-    catalogue = load_standards()
-    if catalogue.errors:
-        _die(f"{len(catalogue.errors)} problem(s) in the standards catalogue (run 'casecheck "
-             f"rules lint'), first: {catalogue.errors[0]}")
-    as_of = as_of or date.today()
-    raw, result = _evaluate_one(case, ruleset, as_of, "report")
-    if not result.evaluated:
-        first = result.errors[0]
-        _die(f"{raw.source}: {first.pointer or '/'}: {first.message}"
-             + (f" (got {first.value!r})" if first.value else ""), 1)
-    unevaluated = [p for p in result.errors if p.rule is None]
-    if unevaluated:  # nothing was checked: every standard would wrongly read "not applicable"
-        _die(f"{raw.source}: {unevaluated[0].message}", 1)
-    try:
-        child_id = orjson.loads(raw.data)["child"]["id"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        child_id = None
-    try:
-        generator = f"casecheck {version('casecheck')}"
-    except PackageNotFoundError:
-        generator = "casecheck"
-    try:
-        profile_title: str | None = load_profile(profile).title
-    except ProfileError:
-        profile_title = None
-    audit = build_report(result, catalogue, ruleset.meta, child_id=child_id,
-                         profile_title=profile_title, generator=generator)
-    text = render_html(audit) if fmt == "html" else render_markdown(audit)
+    text = _run(audit_section, case, profile, as_of or date.today(), fmt)
     if out is None:
         click.echo(text, nl=False)
         return
@@ -195,24 +131,16 @@ def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | N
 def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, workers: int,
           warn: int | None, db: Path | None = None, engine_name: str = "core") -> None:
     """Check every record in a folder of *.json files or a .jsonl file."""
-    from engine.sweep import TerminalProgress, input_size
-    from engine.sweep import sweep as run_sweep
+    from engine.app.casework import load_ruleset
+    from engine.app.runs import sweep as run_sweep
 
-    ruleset = _ruleset(profile, warn, engine_name)
+    ruleset = _run(load_ruleset, profile, warn, engine_name)
     if engine_name == "durable" and workers > 1:
         click.echo("casecheck: --engine durable evaluates in one child process; ignoring "
                    "--workers", err=True)
         workers = 1
-    db_note = None
-    try:
-        if db is None:
-            summary = run_sweep(input_path, out_dir, ruleset, as_of or date.today(), workers,
-                                progress=TerminalProgress(input_size(input_path)))
-        else:
-            summary, db_note = _recorded_sweep(db, profile, input_path, out_dir, ruleset,
-                                               as_of or date.today(), workers, engine_name)
-    except (InputError, CalendarRangeError) as exc:
-        _die(str(exc))
+    summary, db_note = _run(run_sweep, input_path, out_dir, ruleset, as_of or date.today(),
+                            workers, profile, db, engine_name)
     if sys.stderr.isatty():
         click.echo("", err=True)
     rec = summary["records"]
@@ -226,50 +154,8 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
         click.echo(db_note)
 
 
-def _recorded_sweep(  # type: ignore[no-untyped-def]
-        db: Path, profile: str, input_path: Path, out_dir: Path, ruleset, as_of: date,
-        workers: int, engine_name: str = "core"):
-    """``sweep --db``: the sweep inside one history transaction (engine/history.py)."""
-    import sqlite3
-    from importlib.metadata import PackageNotFoundError, version
-
-    from engine.history import HistoryError, RunMeta, record_run, ruleset_identity
-    from engine.sweep import TerminalProgress, input_size
-    from engine.sweep import sweep as run_sweep
-
-    try:
-        prof = load_profile(profile)
-        engine_version: str | None = version("casecheck")
-    except ProfileError as exc:
-        _die(str(exc))
-    except PackageNotFoundError:
-        engine_version = None
-    digest, described = ruleset_identity(ruleset, prof.params, prof.events, engine_name)
-    meta = RunMeta(as_of, ruleset.profile, digest, described, str(input_path.resolve()),
-                   engine_version)
-    try:
-        with record_run(db, meta) as rec:
-            summary = run_sweep(input_path, out_dir, ruleset, as_of, workers,
-                                progress=TerminalProgress(input_size(input_path)),
-                                sink=rec.add)
-            run_id = rec.finish(summary)
-    except (HistoryError, sqlite3.Error) as exc:
-        _die(f"{db}: {exc}" if isinstance(exc, sqlite3.Error) else str(exc))
-    again = " (replacing the earlier recording of the same run)" if rec.replaced else ""
-    return summary, f"recorded run {run_id} in {db}{again}"
-
-
 DB = click.option("--db", type=click.Path(path_type=Path, dir_okay=False), required=True,
                   help="Sweep history database written by 'sweep --db'.")
-
-
-def _open_db(db: Path):  # type: ignore[no-untyped-def]
-    from engine.history import HistoryError, connect
-
-    try:
-        return connect(db)
-    except HistoryError as exc:
-        _die(str(exc))
 
 
 @main.command()
@@ -279,10 +165,11 @@ def _open_db(db: Path):  # type: ignore[no-untyped-def]
 @click.option("--profile", "profile", default=None, help="Only runs of this profile (name).")
 def history(db: Path, fmt: str, profile: str | None) -> None:
     """List the recorded sweep runs, oldest first."""
-    from engine.history import list_runs
-    from engine.report_history import runs_json, runs_text
+    from engine.app.runs import open_history
+    from engine.batch.history import list_runs
+    from engine.reports.history import runs_json, runs_text
 
-    conn = _open_db(db)
+    conn = _run(open_history, db)
     runs = list_runs(conn, profile)
     click.echo(runs_json(runs) if fmt == "json" else runs_text(runs))
 
@@ -297,21 +184,10 @@ def history(db: Path, fmt: str, profile: str | None) -> None:
               show_default=True)
 def diff(db: Path, run_id: int | None, against_id: int | None, fmt: str) -> None:
     """Breaches new, resolved and still open between two runs (see docs/history.md)."""
-    from engine.history import HistoryError, diff_runs, get_run, previous_run
-    from engine.report_history import diff_csv, diff_json, diff_text
+    from engine.app.runs import diff as diff_runs
+    from engine.reports.history import diff_csv, diff_json, diff_text
 
-    conn = _open_db(db)
-    try:
-        run = get_run(conn, run_id)
-        against = get_run(conn, against_id) if against_id is not None else previous_run(conn, run)
-    except HistoryError as exc:
-        _die(str(exc))
-    if against is None:
-        _die(f"run {run['id']} is the first run of profile {run['profile']!r}: nothing to "
-             "compare it with (give --against)")
-    if against["id"] == run["id"]:
-        _die("--run and --against name the same run")
-    result = diff_runs(conn, run, against)
+    result = _run(diff_runs, db, run_id, against_id)
     text = {"json": diff_json, "csv": diff_csv}.get(fmt, diff_text)(result)
     click.echo(text, nl=not text.endswith("\n"))
 
@@ -328,24 +204,9 @@ def diff(db: Path, run_id: int | None, against_id: int | None, fmt: str) -> None
               help="How many runs of the profile the trend covers, ending with --run.")
 def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int) -> None:
     """A self-contained HTML compliance dashboard (or its tables as CSV files)."""
-    from engine.dashboard import dashboard_data, render_html, write_csv
-    from engine.history import HistoryError
+    from engine.app.runs import dashboard as write_dashboard
 
-    conn = _open_db(db)
-    try:
-        data = dashboard_data(conn, run_id, runs)
-    except HistoryError as exc:
-        _die(str(exc))
-    try:
-        if fmt == "csv":
-            paths = write_csv(data, out)
-            click.echo(f"wrote {len(paths)} CSV files to {out}: "
-                       + ", ".join(p.name for p in paths))
-            return
-        out.write_text(render_html(data), encoding="utf-8")
-    except OSError as exc:
-        _die(f"{out}: cannot write ({exc.strerror})")
-    click.echo(f"wrote dashboard of run {data['run']['id']} to {out}")
+    click.echo(_run(write_dashboard, db, out, fmt, run_id, runs))
 
 
 @main.group()
@@ -363,19 +224,10 @@ def _library():  # type: ignore[no-untyped-def]
 @click.option("--profile", default=None, help="Only the rules this profile applies.")
 def rules_list(fmt: str, profile: str | None) -> None:
     """Every rule: id, title, kind, pack and source."""
+    from engine.app.ruletools import rule_rows
+
     library = _library()
-    ids = sorted(library.rules)
-    if profile:
-        try:
-            ids = load_profile(profile).rule_ids(library)
-        except ProfileError as exc:
-            _die(str(exc))
-    rows = []
-    for rid in ids:
-        r = library.rules[rid]
-        rows.append({"id": rid, "title": r.rule.title, "kind": r.rule.kind, "pack": r.pack,
-                     "source": f"{r.rule.source.document}, {r.rule.source.section}",
-                     "standard": r.rule.standard})
+    rows = _run(rule_rows, library, profile)
     if fmt == "json":
         click.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
@@ -389,27 +241,15 @@ def rules_list(fmt: str, profile: str | None) -> None:
 @rules.command("lint")
 def rules_lint() -> None:
     """Validate every rule file and profile; check each rule's tests cover its statuses."""
-    from engine.ruletests import coverage_problems
-    from engine.standards import load_standards
+    from engine.app.ruletools import lint
 
     library = _library()
-    standards = load_standards()
-    problems = list(library.errors) + list(standards.errors)
-    if not library.errors:
-        problems += coverage_problems(library)
-        problems += standards.check_against(library)
-        for name in builtin_profiles():
-            try:
-                prof = load_profile(name)
-                build_ruleset(prof, library)
-            except (ProfileError, RuleError) as exc:
-                problems.append(str(exc))
+    problems, tally = lint(library)
     for p in problems:
         click.echo(p, err=True)
     if problems:
         _die(f"{len(problems)} problem(s) in rule files or profiles", 1)
-    click.echo(f"{len(library.rules)} rules in {len(library.packs)} packs, "
-               f"{len(standards)} standards, {len(builtin_profiles())} profiles: ok")
+    click.echo(tally)
 
 
 @rules.command("test")
@@ -417,7 +257,7 @@ def rules_lint() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List every case, not only failures.")
 def rules_test(rule_ids: tuple[str, ...], verbose: bool) -> None:
     """Run the test cases written beside each rule."""
-    from engine.ruletests import run_rule_tests
+    from engine.authoring.ruletests import run_rule_tests
 
     library = _library()
     if library.errors:
@@ -449,27 +289,17 @@ def rules_test(rule_ids: tuple[str, ...], verbose: bool) -> None:
 @PROFILE
 def rules_explain(rule_id: str, case: Path | None, as_of: date | None, profile: str) -> None:
     """A rule in plain English, with the exact date range it checks."""
-    from engine.explain import explain_rule
+    from engine.app.ruletools import explain
 
-    library = _library()
-    if rule_id not in library.rules:
-        from engine.ruleschema import did_you_mean
-
-        _die(f"unknown rule {rule_id!r}{did_you_mean(rule_id, set(library.rules))}")
-    try:
-        prof = load_profile(profile)
-        text = explain_rule(library, rule_id, prof, case, as_of or date.today())
-    except (ProfileError, RuleError, InputError) as exc:
-        _die(str(exc))
-    click.echo(text)
+    click.echo(_run(explain, _library(), rule_id, profile, case, as_of or date.today()))
 
 
 @rules.command("docs")
 @click.option("--check", is_flag=True, help="Only check that docs/rules/ is up to date.")
 def rules_docs(check: bool) -> None:
     """Generate docs/rules/ from the rules, their standards and their test cases."""
-    from engine.ruledocs import DOCS_DIR, render_all, stale_pages, write_pages
-    from engine.standards import load_standards
+    from engine.authoring.ruledocs import DOCS_DIR, render_all, stale_pages, write_pages
+    from engine.rules.standards import load_standards
 
     library = _library()
     if library.errors:
@@ -489,7 +319,7 @@ def rules_docs(check: bool) -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of case records (format casecheck/case-record@1)."""
-    from engine.records import json_schema
+    from engine.records.models import json_schema
 
     click.echo(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode())
 
@@ -501,7 +331,7 @@ def _rule_rates(ctx: click.Context, param: click.Parameter,
     if not values:
         return rates
     from engine.generate import RULES
-    from engine.ruleschema import did_you_mean
+    from engine.rules.schema import did_you_mean
 
     for text in values:
         rule, sep, number = text.partition("=")

@@ -20,13 +20,14 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.durable_engine import DurableEngine, DurableRuleSet
-from engine.evaluator import RuleSet
+from engine.crosscheck.durable import DurableEngine, DurableRuleSet
+from engine.evaluate.compile import build_ruleset
+from engine.evaluate.evaluator import RuleSet
 from engine.generate import generate_cohort
-from engine.intake import RawRecord, validate
-from engine.profiles import build_ruleset, load_profile
-from engine.report_json import finding_dict
-from engine.rulebook import load_library
+from engine.records.intake import RawRecord, validate
+from engine.reports.findings_json import finding_dict
+from engine.rules.profiles import load_profile
+from engine.rules.rulebook import load_library
 
 
 def main() -> None:

@@ -130,15 +130,17 @@ def time_parse(path: Path, repeats: int = 3) -> dict[str, Any]:
 
 def _sweep_in_this_process(path: Path, workers: int, as_of: date) -> dict[str, Any]:
     """Run one sweep here and report its time and this process's (and workers') peak RSS."""
-    from engine.profiles import build_ruleset, load_profile
-    from engine.sweep import sweep
+    from engine.batch.sweep import sweep
+    from engine.evaluate.compile import build_ruleset
+    from engine.reports.findings_json import case_json
+    from engine.rules.profiles import load_profile
 
     started = time.perf_counter()
     ruleset = build_ruleset(load_profile(PROFILE))
     setup = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="casecheck-bench-") as out:
         started = time.perf_counter()
-        summary = sweep(path, Path(out), ruleset, as_of, workers)
+        summary = sweep(path, Path(out), ruleset, as_of, workers, serialise=case_json)
         seconds = time.perf_counter() - started
         findings_bytes = (Path(out) / "findings.jsonl").stat().st_size
     return {

@@ -61,7 +61,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from .calendar import CalendarRangeError, add_months, age_on, calendar_for
-from .records import FORMAT
+from .records.models import FORMAT
 
 Gap = tuple[int, int]
 """(latest offset in days that is surely in time, earliest offset that is surely late)."""

@@ -9,12 +9,13 @@ from typing import Any
 import orjson
 import pytest
 
-from engine.evaluator import RuleSet
-from engine.findings import CaseResult
-from engine.intake import RawRecord, validate
-from engine.profiles import build_ruleset, load_profile
-from engine.records import FORMAT
-from engine.rulebook import RuleLibrary, load_library
+from engine.evaluate.compile import build_ruleset
+from engine.evaluate.evaluator import RuleSet
+from engine.evaluate.findings import CaseResult
+from engine.records.intake import RawRecord, validate
+from engine.records.models import FORMAT
+from engine.rules.profiles import load_profile
+from engine.rules.rulebook import RuleLibrary, load_library
 
 
 @pytest.fixture

@@ -192,7 +192,7 @@ class _Tty(io.StringIO):
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
-    from engine.sweep import TerminalProgress, input_size
+    from engine.batch.sweep import TerminalProgress, input_size
 
     tty, pipe = _Tty(), io.StringIO()
     TerminalProgress(1000, tty)(200, 500)

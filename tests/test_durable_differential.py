@@ -23,21 +23,22 @@ from hypothesis import strategies as st
 pytest.importorskip("durable")
 
 from cli import main
+from engine.authoring.ruletests import build_record
 from engine.calendar import Duration, calendar_for
-from engine.durable_engine import (
+from engine.crosscheck.durable import (
     FAULT_ENV,
     DurableEngine,
     DurableRuleSet,
     not_expressible,
 )
-from engine.evaluator import RuleSet
-from engine.findings import CaseResult
-from engine.intake import RawRecord, validate
-from engine.profiles import build_ruleset, load_profile, rule_meta
-from engine.report_json import case_dict, finding_dict
-from engine.rulebook import compile_rule, load_library, resolve_params
-from engine.ruleschema import PARAM_RE, Selector
-from engine.ruletests import build_record
+from engine.evaluate.compile import build_ruleset, compile_rule, rule_meta
+from engine.evaluate.evaluator import RuleSet
+from engine.evaluate.findings import CaseResult
+from engine.records.intake import RawRecord, validate
+from engine.reports.findings_json import case_dict, finding_dict
+from engine.rules.profiles import load_profile
+from engine.rules.rulebook import load_library, resolve_params
+from engine.rules.schema import PARAM_RE, Selector
 from tests.conftest import make_record
 
 ROOT = Path(__file__).resolve().parent.parent

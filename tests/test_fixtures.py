@@ -24,11 +24,13 @@ from typing import Any, NamedTuple
 import orjson
 import pytest
 
-from engine.evaluator import RuleSet
-from engine.findings import Finding
-from engine.intake import read_records, validate
-from engine.profiles import build_ruleset, load_profile
-from engine.sweep import evaluate_raw, sweep
+from engine.batch.sweep import evaluate_raw, sweep
+from engine.evaluate.compile import build_ruleset
+from engine.evaluate.evaluator import RuleSet
+from engine.evaluate.findings import Finding
+from engine.records.intake import read_records, validate
+from engine.reports.findings_json import case_json
+from engine.rules.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -153,7 +155,7 @@ def test_exactly_one_fixture_has_no_ethnicity() -> None:
 
 
 def test_sweep_evaluates_every_fixture(practice: RuleSet, tmp_path: Path) -> None:
-    summary = sweep(FIXTURES, tmp_path, practice, AS_OF)
+    summary = sweep(FIXTURES, tmp_path, practice, AS_OF, serialise=case_json)
     n = len(list(FIXTURES.glob("*.json")))
     assert summary["records"] == {"read": n, "evaluated": n, "rejected": 0, "with_errors": 0,
                                   "warnings": 0}

@@ -20,10 +20,10 @@ from click.testing import CliRunner
 
 from cli import main
 from engine.calendar import add_months, calendar_for
-from engine.evaluator import RuleSet
+from engine.evaluate.evaluator import RuleSet
+from engine.evaluate.status import BREACHES
 from engine.generate import TEAMS, _months, _wd, generate_cohort
-from engine.intake import RawRecord, validate
-from engine.status import BREACHES
+from engine.records.intake import RawRecord, validate
 
 AS_OF = date(2025, 6, 30)
 SEEDS = (1, 2, 3)

@@ -18,18 +18,19 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine.evaluator import RuleSet
-from engine.findings import Finding
+from engine.evaluate.compile import build_ruleset
+from engine.evaluate.evaluator import RuleSet
+from engine.evaluate.findings import Finding
+from engine.evaluate.status import BREACHES, COUNTED
 from engine.generate import (
     RULES,
     PlantedBreach,
     generate_cohort,
     generate_cohort_with_ledger,
 )
-from engine.intake import RawRecord, validate
-from engine.profiles import build_ruleset, load_profile
-from engine.rulebook import RuleLibrary
-from engine.status import BREACHES, COUNTED
+from engine.records.intake import RawRecord, validate
+from engine.rules.profiles import load_profile
+from engine.rules.rulebook import RuleLibrary
 
 Key = tuple[str, str, str, str, int | None, str | None]
 

@@ -20,11 +20,10 @@ import orjson
 import pytest
 from click.testing import CliRunner, Result
 
-import engine.history as history
-import engine.sweep as sweep_mod
+import engine.batch.history as history
+import engine.batch.sweep as sweep_mod
 from cli import main
-from engine.evaluator import RuleSet
-from engine.history import (
+from engine.batch.history import (
     HistoryError,
     RunMeta,
     classify,
@@ -33,7 +32,9 @@ from engine.history import (
     record_run,
     ruleset_identity,
 )
-from engine.profiles import load_profile
+from engine.evaluate.evaluator import RuleSet
+from engine.reports.findings_json import case_json
+from engine.rules.profiles import load_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -239,9 +240,11 @@ def test_a_killed_process_leaves_no_partial_run(tmp_path: Path) -> None:
         import os
         from datetime import date
         from pathlib import Path
-        import engine.history as history
-        from engine.profiles import build_ruleset, load_profile
-        from engine.sweep import sweep
+        import engine.batch.history as history
+        from engine.rules.profiles import load_profile
+        from engine.evaluate.compile import build_ruleset
+        from engine.batch.sweep import sweep
+        from engine.reports.findings_json import case_json
 
         history.BATCH_ROWS = 5
         ruleset = build_ruleset(load_profile("england"))
@@ -256,7 +259,7 @@ def test_a_killed_process_leaves_no_partial_run(tmp_path: Path) -> None:
                     assert rec.written > 0
                     os._exit(9)
             sweep(Path({str(FIXTURES)!r}), Path({str(tmp_path / "o")!r}), ruleset,
-                  date(2024, 6, 30), sink=sink)
+                  date(2024, 6, 30), sink=sink, serialise=case_json)
             rec.finish({{}})
     """)
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
@@ -281,7 +284,7 @@ def test_findings_are_written_in_batches_as_they_stream(tmp_path: Path, england:
             written.append(rec.written)
 
         summary = sweep_mod.sweep(FIXTURES, tmp_path / "o", england, date(2024, 6, 30),
-                                  sink=sink)
+                                  sink=sink, serialise=case_json)
         rec.finish(summary)
     assert max(buffered) < 25
     assert written[0] < written[-1] and written[-1] > 0  # written as it went, not at the end

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from engine.intake import RawRecord, read_records, validate
+from engine.records.intake import RawRecord, read_records, validate
 from tests.conftest import make_record
 
 
@@ -152,7 +152,7 @@ def test_the_quick_validator_agrees_with_the_reference_one() -> None:
     from pydantic import ValidationError
 
     from engine.generate import generate_cohort
-    from engine.records import _FAST, RECORD
+    from engine.records.models import _FAST, RECORD
 
     cohort = list(generate_cohort(150, 11, date(2025, 6, 30)))
     cohort.append(make_record(allocation=None, episodes=[], events=[

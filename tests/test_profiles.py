@@ -9,15 +9,10 @@ from typing import Any
 
 import pytest
 
-from engine.findings import CaseResult
-from engine.profiles import (
-    PROFILES_DIR,
-    ProfileError,
-    build_ruleset,
-    builtin_profiles,
-    load_profile,
-)
-from engine.rulebook import RuleLibrary
+from engine.evaluate.compile import build_ruleset
+from engine.evaluate.findings import CaseResult
+from engine.rules.profiles import PROFILES_DIR, ProfileError, builtin_profiles, load_profile
+from engine.rules.rulebook import RuleLibrary
 from tests.conftest import make_record
 
 # The practice rules each authority's report names (catalogue.md, "stated in" column).
@@ -288,7 +283,7 @@ def test_closure_days_move_a_working_day_deadline(tmp_path: Path, library: RuleL
 
 
 def test_a_profile_loads_only_the_packs_it_needs() -> None:
-    from engine.profiles import library_for
+    from engine.rules.profiles import library_for
 
     england = library_for(load_profile("england"))
     assert {r.pack for r in england.rules.values()} == {"england"}

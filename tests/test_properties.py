@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.evaluator import RuleSet
-from engine.intake import RawRecord, validate
-from engine.profiles import build_ruleset, load_profile
-from engine.report_json import case_dict
-from engine.rulebook import load_library
+from engine.evaluate.compile import build_ruleset
+from engine.evaluate.evaluator import RuleSet
+from engine.records.intake import RawRecord, validate
+from engine.reports.findings_json import case_dict
+from engine.rules.profiles import load_profile
+from engine.rules.rulebook import load_library
 from tests.conftest import make_record
 
 BASE = date(2023, 1, 2)

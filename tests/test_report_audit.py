@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from engine.report_audit import roll_up
-from engine.rulebook import RuleLibrary
-from engine.standards import load_standards
+from engine.reports.audit import roll_up
+from engine.rules.rulebook import RuleLibrary
+from engine.rules.standards import load_standards
 from tests.conftest import make_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,9 +329,11 @@ def test_roll_up_with_a_rule_that_could_not_be_evaluated() -> None:
 def test_an_unevaluated_rule_leaves_its_standard_undecided(library: RuleLibrary) -> None:
     from datetime import date
 
-    from engine.findings import CaseResult, Problem
-    from engine.profiles import build_ruleset, load_profile
-    from engine.report_audit import build_report, render_html, render_markdown
+    from engine.evaluate.compile import build_ruleset
+    from engine.evaluate.findings import CaseResult
+    from engine.records.problems import Problem
+    from engine.reports.audit import build_report, render_html, render_markdown
+    from engine.rules.profiles import load_profile
 
     ruleset = build_ruleset(load_profile("practice"), library)
     result = CaseResult("C-1", date(2024, 3, 28), "practice", evaluated=True, errors=[

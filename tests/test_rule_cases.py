@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.rulebook import load_library
-from engine.ruletests import coverage_problems, run_case
+from engine.authoring.ruletests import coverage_problems, run_case
+from engine.rules.rulebook import load_library
 
 _LIBRARY = load_library()
 _CASES = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.rulebook import load_library
+from engine.rules.rulebook import load_library
 
 GOOD = """\
 id: LOC-TEST-RULE

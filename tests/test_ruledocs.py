@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.rulebook import load_library
-from engine.ruledocs import render_all, stale_pages
-from engine.standards import load_standards
+from engine.authoring.ruledocs import render_all, stale_pages
+from engine.rules.rulebook import load_library
+from engine.rules.standards import load_standards
 
 
 def test_generated_rule_docs_are_up_to_date() -> None:

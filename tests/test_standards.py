@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.rulebook import RuleLibrary
-from engine.standards import AREAS, STANDARDS_DIR, StandardsCatalogue, load_standards
+from engine.rules.rulebook import RuleLibrary
+from engine.rules.standards import AREAS, STANDARDS_DIR, StandardsCatalogue, load_standards
 
 GOOD = """\
 id: STD-TEST

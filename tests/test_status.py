@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from engine.calendar import Duration, calendar_for
-from engine.caseview import Item
-from engine.obligations import Obligation
-from engine.status import compliance_rate, days_late, status_of, warn_until
+from engine.evaluate.obligation import Obligation
+from engine.evaluate.status import compliance_rate, days_late, status_of, warn_until
+from engine.records.caseview import Item
 
 CAL = calendar_for()
 ANCHOR = Item("a1", "referral", date(2024, 1, 8), None, None, {}, "/events/0")
@@ -81,7 +81,8 @@ def test_compliance_rate() -> None:
 
 def test_as_of_at_the_end_of_the_calendar_keeps_the_rules_that_can_still_decide(
         evaluate) -> None:  # type: ignore[no-untyped-def]
-    from engine.profiles import build_ruleset, load_profile
+    from engine.evaluate.compile import build_ruleset
+    from engine.rules.profiles import load_profile
     from tests.conftest import make_record
 
     practice = build_ruleset(load_profile("practice"))

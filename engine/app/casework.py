@@ -1,0 +1,100 @@
+"""One case at a time: the rule set for a profile, reading and evaluating exactly one record,
+and the auditor's compliance section for it (``check``, ``report``, ``rules explain``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from engine.batch.sweep import evaluate_raw
+from engine.calendar import CalendarRangeError
+from engine.evaluate.compile import build_ruleset
+from engine.evaluate.evaluator import RuleSet
+from engine.evaluate.findings import CaseResult
+from engine.records.intake import InputError, RawRecord, read_records
+from engine.rules.profiles import ProfileError, library_for, load_profile
+from engine.rules.rulebook import RuleError
+
+from .errors import CommandError
+
+
+def engine_version() -> str | None:
+    try:
+        return version("casecheck")
+    except PackageNotFoundError:
+        return None
+
+
+def load_ruleset(profile: str, warn: int | None = None, engine_name: str = "core") -> Any:
+    """The compiled rule set of a profile, or the durable-rules engine wrapping it."""
+    try:
+        prof = load_profile(profile)
+        ruleset = build_ruleset(prof, library_for(prof), warn=warn)
+    except (ProfileError, RuleError) as exc:
+        raise CommandError(str(exc)) from None
+    if engine_name == "durable":
+        from engine.crosscheck.durable import DurableUnavailable, build
+
+        try:
+            return build(ruleset, profile, warn)
+        except DurableUnavailable as exc:
+            raise CommandError(str(exc)) from None
+    return ruleset
+
+
+def evaluate_one(case: Path, ruleset: RuleSet, as_of: date,
+                 command: str) -> tuple[RawRecord, CaseResult]:
+    """Read exactly one case and evaluate it; any failure is a one-line ``CommandError``."""
+    try:
+        raws = list(read_records(case))
+    except InputError as exc:
+        raise CommandError(str(exc)) from None
+    if len(raws) != 1:
+        raise CommandError(f"{case}: '{command}' takes one case; found {len(raws)} "
+                           "(use 'sweep' for many)")
+    try:
+        return raws[0], evaluate_raw(raws[0], ruleset, as_of)[0]
+    except CalendarRangeError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def rejection(raw: RawRecord, result: CaseResult) -> CommandError:
+    """Why a record was not evaluated, as the one-line error ``check`` and ``report`` end with."""
+    first = result.errors[0]
+    return CommandError(f"{raw.source}: {first.pointer or '/'}: {first.message}"
+                        + (f" (got {first.value!r})" if first.value else ""), 1)
+
+
+def audit_section(case: Path, profile: str, as_of: date, fmt: str) -> str:
+    """The auditor's pre-filled compliance section for one case, as HTML or markdown."""
+    from engine.reports.audit import build_report, render_html, render_markdown
+    from engine.rules.standards import load_standards
+
+    ruleset = load_ruleset(profile)
+    catalogue = load_standards()
+    if catalogue.errors:
+        raise CommandError(f"{len(catalogue.errors)} problem(s) in the standards catalogue "
+                           f"(run 'casecheck rules lint'), first: {catalogue.errors[0]}")
+    raw, result = evaluate_one(case, ruleset, as_of, "report")
+    if not result.evaluated:
+        raise rejection(raw, result)
+    unevaluated = [p for p in result.errors if p.rule is None]
+    if unevaluated:  # nothing was checked: every standard would wrongly read "not applicable"
+        raise CommandError(f"{raw.source}: {unevaluated[0].message}", 1)
+    try:
+        child_id = orjson.loads(raw.data)["child"]["id"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        child_id = None
+    found = engine_version()
+    generator = f"casecheck {found}" if found else "casecheck"
+    try:
+        profile_title: str | None = load_profile(profile).title
+    except ProfileError:
+        profile_title = None
+    audit = build_report(result, catalogue, ruleset.meta, child_id=child_id,
+                         profile_title=profile_title, generator=generator)
+    return render_html(audit) if fmt == "html" else render_markdown(audit)

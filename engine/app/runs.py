@@ -1,0 +1,106 @@
+"""Many cases: a sweep, optionally recorded in the history database (``sweep --db``), and the
+history commands' look-ups (``history``, ``diff``, ``dashboard``)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from engine.batch.history import HistoryError, RunMeta, connect, record_run, ruleset_identity
+from engine.batch.sweep import TerminalProgress, input_size
+from engine.batch.sweep import sweep as run_sweep
+from engine.calendar import CalendarRangeError
+from engine.records.intake import InputError
+from engine.reports.findings_json import case_json
+from engine.rules.profiles import ProfileError, load_profile
+
+from .casework import engine_version
+from .errors import CommandError
+
+
+def sweep(input_path: Path, out_dir: Path, ruleset: Any, as_of: date, workers: int,
+          profile: str, db: Path | None = None,
+          engine_name: str = "core") -> tuple[dict[str, Any], str | None]:
+    """Sweep ``input_path`` into ``out_dir``; with ``db``, inside one history transaction.
+
+    Returns the summary and, when recorded, a line saying which run it became.
+    """
+    progress = TerminalProgress(input_size(input_path))
+    try:
+        if db is None:
+            return run_sweep(input_path, out_dir, ruleset, as_of, workers, progress=progress,
+                             serialise=case_json), None
+        return _recorded(db, profile, input_path, out_dir, ruleset, as_of, workers,
+                         engine_name, progress)
+    except (InputError, CalendarRangeError) as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _recorded(db: Path, profile: str, input_path: Path, out_dir: Path, ruleset: Any,
+              as_of: date, workers: int, engine_name: str,
+              progress: Callable[[int, int], None]) -> tuple[dict[str, Any], str]:
+    try:
+        prof = load_profile(profile)
+    except ProfileError as exc:
+        raise CommandError(str(exc)) from None
+    digest, described = ruleset_identity(ruleset, prof.params, prof.events, engine_name)
+    meta = RunMeta(as_of, ruleset.profile, digest, described, str(input_path.resolve()),
+                   engine_version())
+    try:
+        with record_run(db, meta) as rec:
+            summary = run_sweep(input_path, out_dir, ruleset, as_of, workers,
+                                progress=progress, sink=rec.add, serialise=case_json)
+            run_id = rec.finish(summary)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise CommandError(f"{db}: {exc}") from None
+    again = " (replacing the earlier recording of the same run)" if rec.replaced else ""
+    return summary, f"recorded run {run_id} in {db}{again}"
+
+
+def open_history(db: Path) -> sqlite3.Connection:
+    try:
+        return connect(db)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def diff(db: Path, run_id: int | None, against_id: int | None) -> dict[str, Any]:
+    """The breaches new, resolved and still open between two runs."""
+    from engine.batch.history import diff_runs, get_run, previous_run
+
+    conn = open_history(db)
+    try:
+        run = get_run(conn, run_id)
+        against = get_run(conn, against_id) if against_id is not None else previous_run(conn, run)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    if against is None:
+        raise CommandError(f"run {run['id']} is the first run of profile {run['profile']!r}: "
+                           "nothing to compare it with (give --against)")
+    if against["id"] == run["id"]:
+        raise CommandError("--run and --against name the same run")
+    return diff_runs(conn, run, against)
+
+
+def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int) -> str:
+    """Write the dashboard (HTML, or its tables as CSV files); return what was written."""
+    from engine.reports.dashboard import dashboard_data, render_html, write_csv
+
+    conn = open_history(db)
+    try:
+        data = dashboard_data(conn, run_id, runs)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        if fmt == "csv":
+            paths = write_csv(data, out)
+            return f"wrote {len(paths)} CSV files to {out}: " + ", ".join(p.name for p in paths)
+        out.write_text(render_html(data), encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"{out}: cannot write ({exc.strerror})") from None
+    return f"wrote dashboard of run {data['run']['id']} to {out}"

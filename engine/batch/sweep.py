@@ -1,0 +1,233 @@
+"""Sweep many records: stream them in, evaluate (optionally in worker processes), stream the
+findings out, and count everything so that every input is accounted for.
+
+Memory stays flat: records are read a batch at a time and at most a few batches per worker are
+in flight.  Workers are forked after the rule set is compiled, so rules compile once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from engine.evaluate.evaluator import RuleSet
+from engine.evaluate.findings import CaseResult
+from engine.evaluate.status import compliance_rate
+from engine.records.intake import RawRecord, read_records, validate
+from engine.records.problems import Problem
+
+BATCH = 200
+
+# How a case result becomes its line in findings.jsonl: handed in by the caller, so that the
+# sweep knows no output format (engine.reports.findings_json.case_json in every command).
+Serialiser = Callable[[CaseResult], bytes]
+
+
+@dataclass(slots=True)
+class Evaluated:
+    case_id: str | None
+    line: bytes
+    statuses: list[tuple[str, str]]
+    evaluated: bool
+    has_errors: bool
+    warnings: int
+    team: str | None
+
+
+def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date,
+                 serialise: Serialiser | None = None) -> tuple[CaseResult, Evaluated]:
+    """Validate and evaluate one raw record; a bad record becomes a result with errors."""
+    intake = validate(raw, ruleset.known_event_types)
+    if intake.record is None:
+        result = CaseResult(intake.case_id, as_of, ruleset.profile, errors=intake.errors,
+                            source=raw.source)
+    else:
+        result = ruleset.evaluate(intake.record, as_of)
+        result.warnings = intake.warnings
+        result.source = raw.source
+    line = serialise(result) if serialise is not None else b""
+    summary = Evaluated(result.case_id, line,
+                        [(f.rule, f.status) for f in result.findings], result.evaluated,
+                        bool(result.errors), len(result.warnings), result.team)
+    return result, summary
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _run_batch(batch: list[RawRecord]) -> list[Evaluated]:
+    ruleset: RuleSet = _WORKER["ruleset"]
+    as_of: date = _WORKER["as_of"]
+    serialise: Serialiser = _WORKER["serialise"]
+    return [evaluate_raw(raw, ruleset, as_of, serialise)[1] for raw in batch]
+
+
+def _batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    batch: list[RawRecord] = []
+    for raw in records:
+        batch.append(raw)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _evaluate_stream(records: Iterable[RawRecord], ruleset: RuleSet, as_of: date,
+                     workers: int, serialise: Serialiser) -> Iterator[Evaluated]:
+    _WORKER["ruleset"], _WORKER["as_of"], _WORKER["serialise"] = ruleset, as_of, serialise
+    if workers <= 1:
+        for batch in _batches(records, BATCH):
+            yield from _run_batch(batch)
+        return
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        window: deque[Any] = deque()
+        for batch in _batches(records, BATCH):
+            window.append(pool.apply_async(_run_batch, (batch,)))
+            if len(window) >= 3 * workers:
+                yield from window.popleft().get()
+        while window:
+            yield from window.popleft().get()
+
+
+@dataclass
+class SweepSummary:
+    as_of: date
+    profile: str
+    input: str
+    read: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    with_errors: int = 0
+    warnings: int = 0
+    by_rule: dict[str, Counter[str]] = field(default_factory=dict)
+    by_team: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def add(self, item: Evaluated) -> None:
+        self.read += 1
+        if item.evaluated:
+            self.evaluated += 1
+        else:
+            self.rejected += 1
+        if item.has_errors:
+            self.with_errors += 1
+        self.warnings += item.warnings
+        team = self.by_team.setdefault(item.team or "(unallocated)", Counter())
+        for rule, status in item.statuses:
+            self.by_rule.setdefault(rule, Counter())[status] += 1
+            team[status] += 1
+
+    def as_dict(self, rule_ids: list[str]) -> dict[str, Any]:
+        def block(counts: Counter[str]) -> dict[str, Any]:
+            rate = compliance_rate(counts)
+            return {**dict(sorted(counts.items())),
+                    "compliance_rate": None if rate is None else round(rate, 4)}
+
+        totals: Counter[str] = Counter()
+        for counts in self.by_rule.values():
+            totals.update(counts)
+        return {
+            "as_of": self.as_of.isoformat(),
+            "profile": self.profile,
+            "input": self.input,
+            "records": {"read": self.read, "evaluated": self.evaluated,
+                        "rejected": self.rejected, "with_errors": self.with_errors,
+                        "warnings": self.warnings},
+            "statuses": block(totals),
+            "rules": {rid: block(self.by_rule.get(rid, Counter())) for rid in rule_ids},
+            "teams": {team: block(c) for team, c in sorted(self.by_team.items())},
+        }
+
+
+def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, workers: int = 1,
+          progress: Callable[[int, int], None] | None = None,
+          sink: Callable[[Evaluated], None] | None = None, *,
+          serialise: Serialiser) -> dict[str, Any]:
+    """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary.
+
+    ``sink``, if given, receives every item as it is written (e.g. ``history.RunRecorder.add``).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = SweepSummary(as_of, ruleset.profile, str(input_path))
+    seen: set[str] = set()
+    findings_path = out_dir / "findings.jsonl"
+    tmp = findings_path.with_suffix(".jsonl.partial")
+    with tmp.open("wb") as out:
+        counted = _CountingReader(read_records(input_path))
+        for item in _evaluate_stream(counted, ruleset, as_of, workers, serialise):
+            if item.case_id is not None and item.case_id in seen:
+                item = _duplicate(item, as_of, ruleset.profile, serialise)
+            elif item.case_id is not None:
+                seen.add(item.case_id)
+            out.write(item.line)
+            out.write(b"\n")
+            summary.add(item)
+            if sink is not None:
+                sink(item)
+            if progress is not None and summary.read % BATCH == 0:
+                progress(summary.read, counted.bytes)
+    tmp.replace(findings_path)
+    data = summary.as_dict([m.id for _, m in ruleset.rules])
+    (out_dir / "summary.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    if progress is not None:
+        progress(summary.read, counted.bytes)
+    return data
+
+
+def _duplicate(item: Evaluated, as_of: date, profile: str,
+               serialise: Serialiser) -> Evaluated:
+    source = orjson.loads(item.line).get("source")
+    result = CaseResult(item.case_id, as_of, profile, source=source, errors=[Problem(
+        f"duplicate case_id {item.case_id!r}: already seen earlier in this sweep",
+        pointer="/case_id", source=source, expected="a case_id unique within one sweep")])
+    return Evaluated(item.case_id, serialise(result), [], False, True, 0, None)
+
+
+class _CountingReader:
+    """Passes records through, counting the input bytes read so far (for progress)."""
+
+    def __init__(self, records: Iterator[RawRecord]) -> None:
+        self.records = records
+        self.bytes = 0
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        for raw in self.records:
+            self.bytes += len(raw.data)
+            yield raw
+
+
+def input_size(path: Path) -> int:
+    """Bytes of input a sweep will read: the file, or the record files in a folder."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir()
+                   if p.suffix in (".json", ".jsonl") and p.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+class TerminalProgress:
+    """A progress bar on stderr, only when stderr is a terminal (never in logs or pipes)."""
+
+    WIDTH = 30
+
+    def __init__(self, total_bytes: int, stream: Any = None) -> None:
+        self.total = total_bytes
+        self.stream = stream or sys.stderr
+        self.active = self.stream.isatty()
+
+    def __call__(self, records: int, done_bytes: int) -> None:
+        if not self.active:
+            return
+        share = min(done_bytes / self.total, 1.0) if self.total else 1.0
+        filled = int(share * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {share:4.0%}  {records:,} records")
+        self.stream.flush()

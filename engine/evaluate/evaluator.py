@@ -1,0 +1,163 @@
+"""Evaluate one case against a compiled rule set: obligations -> statuses -> findings.
+
+Rules are compiled once per rule set; each case is turned into one as-of view (events sorted
+once, bucketed by type) that every rule reads.  No I/O and no output formats here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from engine.calendar import CalendarRangeError, WorkingCalendar
+from engine.evaluate.findings import CaseResult, Finding
+from engine.evaluate.messages import CHECK_MET, DEFAULTS, render_with
+from engine.evaluate.obligation import CompiledRule, Obligation
+from engine.evaluate.status import days_late, status_of, warn_until
+from engine.records.caseview import CaseView
+from engine.records.models import EVENT_TYPES, team_of
+from engine.records.problems import Problem
+
+
+@dataclass
+class RuleMeta:
+    """What a finding needs to say about its rule."""
+
+    id: str
+    title: str
+    pack: str
+    kind: str
+    source: str
+    target_label: str
+    anchor_label: str
+    messages: dict[str, str]
+    standard: str | None = None
+
+
+class RuleNotEvaluated(Exception):
+    """A rule an alternative obligation source could not evaluate for this case."""
+
+    def __init__(self, message: str, expected: str) -> None:
+        super().__init__(message)
+        self.expected = expected
+
+
+ObligationSource = Callable[[RuleMeta, CaseView], list[Obligation]]
+
+
+def _unit_words(unit: str, n: int | None) -> str:
+    word = "working days" if unit == "working_days" else "days"
+    return word[:-1] if n == 1 else word
+
+
+class RuleSet:
+    """Compiled rules plus the calendar and warning window of one profile."""
+
+    def __init__(self, rules: list[tuple[CompiledRule, RuleMeta]], calendar: WorkingCalendar,
+                 warn: int = 5, profile: str = "england",
+                 known_event_types: frozenset[str] = EVENT_TYPES) -> None:
+        self.rules = rules
+        self.known_event_types = known_event_types
+        self.calendar = calendar
+        self.warn = warn
+        self.profile = profile
+        self.event_types = frozenset().union(*(r.event_types for r, _ in rules))
+        self.episode_types = frozenset().union(*(r.episode_types for r, _ in rules))
+        self.meta = {m.id: m for _, m in rules}
+
+    def evaluate(self, record: dict[str, Any], as_of: date, warn: int | None = None,
+                 obligations: ObligationSource | None = None) -> CaseResult:
+        """``record`` is a validated case record (``records.parse_record``).
+
+        ``obligations`` replaces the compiled rules as the source of obligations (the durable
+        engine uses it); statuses, lateness and messages stay the same."""
+        result = CaseResult(record["case_id"], as_of, self.profile, evaluated=True,
+                            team=team_of(record))
+        view = CaseView(record, as_of, self.event_types, self.episode_types)
+        cal = self.calendar
+        if not cal.first <= as_of <= cal.last:
+            result.errors.append(Problem(
+                f"as-of {as_of.isoformat()} is outside the working-day calendar "
+                f"({cal.first.year}-{cal.last.year})",
+                expected="an as-of date the calendar covers"))
+            return result
+        try:
+            until: date | None = warn_until(cal, as_of, self.warn if warn is None else warn)
+        except CalendarRangeError:
+            until = None  # only obligations still open and not yet overdue need it
+        for rule, meta in self.rules:
+            try:
+                found = (obligations(meta, view) if obligations is not None
+                         else rule.evaluate(view, cal))
+                # all of a rule's findings or none: a rule that fails part-way reports an error
+                result.findings.extend([self._finding(ob, meta, as_of, until) for ob in found])
+            except CalendarRangeError as exc:
+                result.errors.append(Problem(str(exc), rule=meta.id,
+                                             expected="dates within the working-day calendar"))
+            except RuleNotEvaluated as exc:
+                result.errors.append(Problem(str(exc), rule=meta.id, expected=exc.expected))
+        result.findings.sort(key=lambda f: (f.rule, f.anchor_date, f.occurrence or 0,
+                                            f.anchor_id, f.member or ""))
+        return result
+
+    def _finding(self, ob: Obligation, meta: RuleMeta, as_of: date,
+                 warn_until: date | None) -> Finding:
+        cal = self.calendar
+        status = status_of(ob, as_of, warn_until)
+        late = days_late(ob, status, as_of, cal)
+        first = ob.occurrence in (None, 1)
+
+        def value(name: str) -> object:
+            # computed only for the placeholders the template uses
+            if name == "target":
+                return meta.target_label
+            if name == "anchor":
+                return meta.anchor_label if first else f"the previous {meta.target_label}"
+            if name == "anchor_date":
+                return ob.anchor.day.isoformat()
+            if name == "clock_date":
+                return ob.clock_day.isoformat() if ob.clock_day else None
+            if name == "due":
+                return ob.due.isoformat() if ob.due else None
+            if name == "done_date":
+                return ob.done_day.isoformat() if ob.done_day else None
+            if name == "limit":
+                return str(ob.limit) if ob.limit else "the deadline"
+            if name == "days_late":
+                return late
+            if name == "unit":
+                return _unit_words(ob.unit, late)
+            if name == "elapsed":
+                if ob.done_day is None or ob.clock_day is None:
+                    return None
+                unit = "working_days" if ob.unit == "working_days" else "days"
+                return cal.lateness(ob.clock_day, ob.done_day, unit)
+            if name == "as_of":
+                return as_of.isoformat()
+            simple = {"title": meta.title, "anchor_id": ob.anchor.id, "done_id": ob.done_id,
+                      "occurrence": ob.occurrence, "member": ob.member, "reason": ob.reason}
+            return simple.get(name)
+
+        template = meta.messages.get(status)
+        if template is None:
+            template = CHECK_MET if (status == "met" and meta.kind == "check") else DEFAULTS[status]
+        return Finding(
+            rule=meta.id,
+            status=status,
+            anchor_id=ob.anchor.id,
+            anchor_date=ob.anchor.day,
+            due=ob.due,
+            done_id=ob.done_id,
+            done_date=ob.done_day,
+            days_late=late,
+            message=render_with(template, value),
+            source=meta.source,
+            title=meta.title,
+            occurrence=ob.occurrence,
+            member=ob.member,
+            evidence=ob.evidence,
+            unit="working_days" if ob.unit == "working_days" else "days",
+            clock_date=ob.clock_day,
+        )

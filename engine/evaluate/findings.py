@@ -1,0 +1,44 @@
+"""What evaluation produces for one case: findings and errors, as plain data.
+
+The evaluator fills these in; reporters (``engine.reports``) turn them into output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from engine.records.problems import Problem
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str
+    status: str
+    anchor_id: str
+    anchor_date: date
+    due: date | None
+    done_id: str | None
+    done_date: date | None
+    days_late: int | None
+    message: str
+    source: str
+    title: str
+    occurrence: int | None = None
+    member: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    unit: str = "days"  # what days_late counts: "working_days" or "days"
+    clock_date: date | None = None  # when the clock started, if not the anchor's own date
+
+
+@dataclass(slots=True)
+class CaseResult:
+    case_id: str | None
+    as_of: date
+    profile: str
+    team: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    source: str | None = None
+    evaluated: bool = False  # False: unreadable or invalid, so rejected

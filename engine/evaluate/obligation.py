@@ -1,0 +1,158 @@
+"""What every kind of rule shares: the obligation, item selection, clocks and deadlines.
+
+The four kinds (``followup.py``, ``schedule.py``, ``threshold.py``, ``check.py``) turn a case
+view into obligations.  Plain Python, deterministic, no I/O; statuses are assigned elsewhere
+(``status.py``) so that these classes only decide anchor, deadline and what satisfied it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from engine.calendar import Duration, WorkingCalendar
+from engine.records.caseview import CaseView, Item, instant, local_day
+
+Predicate = Callable[[Item], bool]
+
+
+@dataclass(slots=True)
+class Obligation:
+    """One thing a case must do (or have), with the evidence for its status."""
+
+    rule: str
+    anchor: Item
+    due: date | None
+    unit: str = "days"
+    due_at: datetime | None = None
+    done_id: str | None = None
+    done_day: date | None = None
+    done_at: datetime | None = None
+    occurrence: int | None = None
+    member: str | None = None
+    fixed_status: str | None = None  # met / not_met (checks) or insufficient_data
+    reason: str | None = None
+    clock_day: date | None = None
+    limit: Duration | None = None
+    evidence: list[str] = field(default_factory=list)
+    stops: date | None = None  # schedules: the episode end, after which lateness stops growing
+
+    def satisfy(self, target: Item) -> None:
+        self.done_id, self.done_day, self.done_at = target.id, target.day, target.at
+
+
+# ---------------------------------------------------------------------------------------------
+# selection
+
+
+def compile_where(where: dict[str, Any] | None) -> Predicate | None:
+    """A filter on item fields: equality, ``{not: v}``, ``{in: [...]}``, ``{present: bool}``."""
+    if not where:
+        return None
+    tests: list[Predicate] = []
+    for name, cond in where.items():
+        if isinstance(cond, dict):
+            op, arg = next(iter(cond.items()))
+            if op == "not":
+                tests.append(lambda it, n=name, a=arg: it.fields.get(n) != a)
+            elif op == "in":
+                allowed = tuple(arg)
+                tests.append(lambda it, n=name, a=allowed: it.fields.get(n) in a)
+            else:
+                tests.append(lambda it, n=name, a=arg: (it.fields.get(n) is not None) == a)
+        else:
+            tests.append(lambda it, n=name, v=cond: it.fields.get(n) == v)
+    if len(tests) == 1:
+        return tests[0]
+    return lambda it: all(t(it) for t in tests)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where items come from: events of a type, starts of episodes, or periods of involvement."""
+
+    event: str | None = None
+    episodes: tuple[str, ...] = ()
+    period: bool = False
+    where: Predicate | None = None
+
+    def items(self, view: CaseView) -> list[Item]:
+        if self.event is not None:
+            found = view.events(self.event)
+        else:
+            found = []
+            for kind in self.episodes:
+                found.extend(view.episodes(kind))
+            if len(self.episodes) > 1:
+                found.sort(key=lambda it: (it.day, it.id))
+        if self.where is not None:
+            found = [it for it in found if self.where(it)]
+        if self.period:
+            found = merge_periods(found)
+        return found
+
+
+def merge_periods(episodes: list[Item]) -> list[Item]:
+    """Union of overlapping or touching episodes (next start no later than the day after the
+    previous end) as periods of involvement; each period takes its first episode's id."""
+    periods: list[Item] = []
+    current: Item | None = None
+    for ep in sorted(episodes, key=lambda it: (it.day, it.id)):
+        if current is not None and (current.end is None or ep.day <= current.end + timedelta(1)):
+            if current.end is not None and (ep.end is None or ep.end > current.end):
+                current.end = ep.end
+            continue
+        current = Item(ep.id, "period", ep.day, None, None, {"types": ep.type}, ep.pointer,
+                       end=ep.end, order=ep.order)
+        periods.append(current)
+    return periods
+
+
+# ---------------------------------------------------------------------------------------------
+# rule kinds
+
+
+class CompiledRule:
+    rule_id: str
+    kind: str
+    event_types: frozenset[str] = frozenset()
+    episode_types: frozenset[str] = frozenset()
+    can_produce: frozenset[str] = frozenset()
+
+    def evaluate(self, view: CaseView, cal: WorkingCalendar) -> list[Obligation]:
+        raise NotImplementedError
+
+
+@dataclass
+class Clock:
+    """Which date on an anchor starts its clock: the first present of a list of fields."""
+
+    fields: tuple[str, ...]
+
+    def start(self, anchor: Item, view: CaseView) -> tuple[date, datetime | None] | None:
+        for name in self.fields:
+            if name in ("date", "start"):
+                return anchor.day, anchor.at
+            if name == "ref.date":
+                if anchor.ref:
+                    ref = view.lookup(anchor.ref)
+                    if ref is not None:
+                        return ref.day, ref.at
+                continue
+            if name == "end" and anchor.end is not None:
+                return anchor.end, None
+            value = anchor.fields.get(name)
+            if value is not None:
+                return local_day(value), instant(value)
+        return None
+
+
+def deadline_from(cal: WorkingCalendar, start: date, start_at: datetime | None,
+                  limit: Duration) -> tuple[date, datetime | None]:
+    """The deadline for a clock started at ``start``; hours from a date-time run in real time."""
+    if limit.unit == "hours" and start_at is not None:
+        due_at = cal.add_to_datetime(start_at, limit)
+        return local_day(due_at), due_at
+    return cal.add(start, limit), None

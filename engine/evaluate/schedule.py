@@ -1,0 +1,140 @@
+"""Schedule rules: a repeating act, each occurrence due an interval after the previous one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from engine.calendar import Duration, WorkingCalendar, age_on
+from engine.records.caseview import CaseView, Item
+
+from .obligation import CompiledRule, Obligation, Predicate, Source
+
+
+@dataclass
+class IntervalChoice:
+    """One line of a schedule's interval table: conditions, then the interval."""
+
+    interval: Duration
+    occurrence: int | None = None
+    occurrence_at_least: int | None = None
+    age_under: int | None = None
+    age_at_least: int | None = None
+    previous_in_first: Duration | None = None
+    previous_after_first: Duration | None = None
+    episode: Predicate | None = None
+
+    @property
+    def needs_age(self) -> bool:
+        return self.age_under is not None or self.age_at_least is not None
+
+    def matches(self, n: int, previous: date, episode: Item, dob: date | None,
+                cal: WorkingCalendar) -> bool | None:
+        """True/False; None when it needs a date of birth the record lacks."""
+        if self.occurrence is not None and n != self.occurrence:
+            return False
+        if self.occurrence_at_least is not None and n < self.occurrence_at_least:
+            return False
+        if self.episode is not None and not self.episode(episode):
+            return False
+        first = self.previous_in_first
+        if first is not None and previous >= cal.add(episode.day, first):
+            return False
+        after = self.previous_after_first
+        if after is not None and previous < cal.add(episode.day, after):
+            return False
+        if self.needs_age:
+            if dob is None:
+                return None
+            age = age_on(dob, previous)
+            if self.age_under is not None and age >= self.age_under:
+                return False
+            if self.age_at_least is not None and age < self.age_at_least:
+                return False
+        return True
+
+
+@dataclass
+class Schedule(CompiledRule):
+    """While an episode is open, a target recurs within an interval of the previous one."""
+
+    rule_id: str
+    over: Source
+    target: Source
+    intervals: list[IntervalChoice]
+    start_event: Source | None = None
+    kind: str = "schedule"
+
+    def _interval(self, n: int, previous: date, episode: Item, dob: date | None,
+                  cal: WorkingCalendar) -> Duration | str | None:
+        for choice in self.intervals:
+            ok = choice.matches(n, previous, episode, dob, cal)
+            if ok is None:
+                return "the child's date of birth is not recorded"
+            if ok:
+                return choice.interval
+        return None
+
+    def _walk(self, view: CaseView, cal: WorkingCalendar, episode: Item,
+              project_to: int | None = None) -> Iterator[Obligation]:
+        """The obligations of one episode in order.  With ``project_to``, carry on past an
+        unmet occurrence as if it were held on its due date, up to that occurrence."""
+        last_day = episode.end
+        start: Item = episode
+        if self.start_event is not None:
+            firsts = [e for e in self.start_event.items(view)
+                      if e.day >= episode.day and (last_day is None or e.day <= last_day)]
+            if not firsts:
+                return
+            start = firsts[0]
+        targets = [t for t in self.target.items(view)
+                   if t.day >= start.day and (last_day is None or t.day <= last_day)
+                   and t is not start]
+        dob = view.date_of_birth
+        previous, prev_id, n, idx = start.day, start, 1, 0
+        while True:
+            interval = self._interval(n, previous, episode, dob, cal)
+            if interval is None:
+                return
+            anchor = Item(prev_id.id, prev_id.type, previous, prev_id.at, None, {},
+                          prev_id.pointer, end=episode.end)
+            if isinstance(interval, str):
+                yield Obligation(self.rule_id, anchor, None, occurrence=n,
+                                 fixed_status="insufficient_data", reason=interval)
+                return
+            due = cal.add(previous, interval)
+            if last_day is not None and due > last_day:
+                return  # the episode ended before this one fell due
+            ob = Obligation(self.rule_id, anchor, due, unit=interval.unit, occurrence=n,
+                            clock_day=previous, limit=interval, stops=last_day)
+            if idx < len(targets):
+                ob.satisfy(targets[idx])
+                previous, prev_id = targets[idx].day, targets[idx]
+                idx += 1
+                yield ob
+            else:
+                yield ob
+                if project_to is None or n >= project_to:
+                    return
+                previous = due
+                prev_id = Item(f"{episode.id}#projected-{n}", "projected", due, None, None, {},
+                               episode.pointer)
+            n += 1
+
+    def evaluate(self, view: CaseView, cal: WorkingCalendar) -> list[Obligation]:
+        out: list[Obligation] = []
+        for episode in self.over.items(view):
+            out.extend(self._walk(view, cal, episode))
+        return out
+
+    def occurrence_deadline(self, view: CaseView, cal: WorkingCalendar, episode: Item,
+                            n: int) -> date | str | None:
+        """The date occurrence n was held if it has been, else its (projected) due date;
+        a reason string when it cannot be decided; None when the episode ended first."""
+        for ob in self._walk(view, cal, episode, project_to=n):
+            if ob.fixed_status == "insufficient_data":
+                return ob.reason or "insufficient data"
+            if ob.occurrence == n:
+                return ob.done_day if ob.done_day is not None else ob.due
+        return None

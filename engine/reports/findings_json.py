@@ -1,0 +1,55 @@
+"""Case results as the JSON findings contract (semantics.md, "Findings: the JSON contract")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from engine.evaluate.findings import CaseResult, Finding
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule": f.rule,
+        "status": f.status,
+        "anchor": {"id": f.anchor_id, "date": f.anchor_date.isoformat()},
+        "due": f.due.isoformat() if f.due else None,
+        "done": {"id": f.done_id, "date": f.done_date.isoformat()} if f.done_id else None,
+        "days_late": f.days_late,
+        "days_late_unit": f.unit,
+        "message": f.message,
+        "source": f.source,
+        "title": f.title,
+    }
+    if f.clock_date is not None and f.clock_date != f.anchor_date:
+        out["clock_start"] = f.clock_date.isoformat()  # the due date counts from here
+    if f.occurrence is not None:
+        out["occurrence"] = f.occurrence
+    if f.member is not None:
+        out["anchor"]["member"] = f.member
+    if f.evidence:
+        out["evidence"] = list(f.evidence)
+    return out
+
+
+def case_dict(result: CaseResult) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "case_id": result.case_id,
+        "as_of": result.as_of.isoformat(),
+        "profile": result.profile,
+        "findings": [finding_dict(f) for f in result.findings],
+        "errors": [e.as_dict() for e in result.errors],
+    }
+    if result.warnings:
+        out["warnings"] = [w.as_dict() for w in result.warnings]
+    if result.team is not None:
+        out["team"] = result.team
+    if result.source is not None:
+        out["source"] = result.source
+    return out
+
+
+def case_json(result: CaseResult, indent: bool = False) -> bytes:
+    option = orjson.OPT_INDENT_2 if indent else 0
+    return orjson.dumps(case_dict(result), option=option)
