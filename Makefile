@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/casecheck rules lint
 	$(BIN)/casecheck rules test
 	$(BIN)/pytest

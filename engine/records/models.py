@@ -1,6 +1,6 @@
 """Pydantic models for case records, format ``casecheck/case-record@1``.
 
-The contract is shared/spec/case-record.md.  The models are ``TypedDict``s validated by a
+The contract is docs/format.md.  The models are ``TypedDict``s validated by a
 pydantic ``TypeAdapter`` in strict JSON mode: a date is exactly ``YYYY-MM-DD`` and a date-time is
 ISO 8601; ``"31/01/2024"``, ``"2024-02-30"`` and ``""`` are errors, never null.  Each known event
 type has its own model (chosen by ``type``); unknown types fall back to a generic event and are

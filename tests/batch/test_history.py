@@ -36,7 +36,7 @@ from engine.evaluate.evaluator import RuleSet
 from engine.reports.findings_json import case_json
 from engine.rules.profiles import load_profile
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 AS_OF = "2024-06-30"
 

@@ -17,7 +17,7 @@ from engine.rules.rulebook import RuleLibrary
 from engine.rules.standards import load_standards
 from tests.conftest import make_record
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "fixtures" / "cp-neglect.json"
 ARGS = ("--as-of", "2024-03-28", "--profile", "practice")
 AREA_HEADINGS = ["Assessment", "Child protection", "Looked after", "Missing", "Private fostering",

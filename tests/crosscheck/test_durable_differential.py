@@ -41,7 +41,7 @@ from engine.rules.rulebook import load_library, resolve_params
 from engine.rules.schema import PARAM_RE, Selector
 from tests.conftest import make_record
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "fixtures" / "cp-neglect.json"
 CI = os.environ.get("CI") == "true"
 

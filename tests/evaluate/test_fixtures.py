@@ -32,7 +32,7 @@ from engine.records.intake import read_records, validate
 from engine.reports.findings_json import case_json
 from engine.rules.profiles import load_profile
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 AS_OF = date(2024, 6, 30)
 
