@@ -330,8 +330,8 @@ def _rule_rates(ctx: click.Context, param: click.Parameter,
     rates: dict[str, float] = {}
     if not values:
         return rates
-    from engine.generate import RULES
     from engine.rules.schema import did_you_mean
+    from engine.synthetic import RULES
 
     for text in values:
         rule, sep, number = text.partition("=")
@@ -365,7 +365,7 @@ def _rule_rates(ctx: click.Context, param: click.Parameter,
 def generate(cases: int, seed: int, as_of: date | None, out: Path | None, breach_rate: float,
              rule_rates: dict[str, float]) -> None:
     """Write a realistic synthetic cohort as JSONL, for demos and benchmarks."""
-    from engine.generate import generate_cohort
+    from engine.synthetic import generate_cohort
 
     as_of = as_of or date.today()
     try:

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.crosscheck.durable import DurableEngine, DurableRuleSet
 from engine.evaluate.compile import build_ruleset
 from engine.evaluate.evaluator import RuleSet
-from engine.generate import generate_cohort
 from engine.records.intake import RawRecord, validate
 from engine.reports.findings_json import finding_dict
 from engine.rules.profiles import load_profile
 from engine.rules.rulebook import load_library
+from engine.synthetic import generate_cohort
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results.json"
 CASECHECK = Path(sys.executable).parent / "casecheck"  # the CLI beside this interpreter
-GENERATOR = ROOT / "engine" / "generate.py"
+GENERATOR = ROOT / "engine" / "synthetic"
 AS_OF = date(2025, 6, 30)
 PROFILE = "england"
 
@@ -65,13 +65,14 @@ def _mb(kilobytes: int) -> float:
 
 def ensure_cohort(cases: int, seed: int, as_of: date, data_dir: Path = DATA) -> dict[str, Any]:
     """Write the cohort unless an identical one is already there; say which and how long."""
-    from engine.generate import generate_cohort
+    from engine.synthetic import generate_cohort
 
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / f"cohort-{cases}.jsonl"
     meta_path = path.with_suffix(".meta.json")
     want = {"cases": cases, "seed": seed, "as_of": as_of.isoformat(),
-            "generator_sha256": hashlib.sha256(GENERATOR.read_bytes()).hexdigest()}
+            "generator_sha256": hashlib.sha256(
+                b"".join(p.read_bytes() for p in sorted(GENERATOR.glob("*.py")))).hexdigest()}
     if path.exists() and meta_path.exists():
         have = json.loads(meta_path.read_text())
         if {k: have.get(k) for k in want} == want:

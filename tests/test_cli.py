@@ -110,7 +110,7 @@ def test_sweep_accounts_for_every_input(run, tmp_path: Path) -> None:  # type: i
 def test_sweep_jsonl_with_workers_equals_single(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from engine.generate import generate_cohort
+    from engine.synthetic import generate_cohort
 
     data = tmp_path / "cohort.jsonl"
     data.write_bytes(b"".join(orjson.dumps(r) + b"\n"

@@ -1,6 +1,6 @@
 """durable-rules as an independent second engine for follow-up rules (issue #5, decision 0002).
 
-The plain-Python evaluator (``evaluator.py``, ``obligations.py``) is the core.  This module is a
+The plain-Python evaluator (``engine.evaluate``) is the core.  This module is a
 second implementation that checks it on the rules durable-rules can express: follow-up rules
 are compiled from the same rule YAML into durable-rules rulesets, each case is evaluated in a
 child process, and the output is the same ``Finding`` objects, so the two can be compared.

@@ -243,7 +243,7 @@ def test_same_findings_around_the_boundaries(engines: Any, case: Any) -> None:
 
 
 def test_same_findings_on_a_generated_cohort(engines: Any) -> None:
-    from engine.generate import generate_cohort
+    from engine.synthetic import generate_cohort
 
     core, durable = engines
     as_of = date(2024, 6, 28)
@@ -283,7 +283,7 @@ def test_cli_check_durable_matches_core(profile: str) -> None:
 
 
 def test_cli_sweep_durable(tmp_path: Path) -> None:
-    from engine.generate import generate_cohort
+    from engine.synthetic import generate_cohort
 
     data = tmp_path / "cases.jsonl"
     as_of = date(2024, 6, 28)

@@ -151,8 +151,8 @@ def test_the_quick_validator_agrees_with_the_reference_one() -> None:
 
     from pydantic import ValidationError
 
-    from engine.generate import generate_cohort
     from engine.records.models import _FAST, RECORD
+    from engine.synthetic import generate_cohort
 
     cohort = list(generate_cohort(150, 11, date(2025, 6, 30)))
     cohort.append(make_record(allocation=None, episodes=[], events=[

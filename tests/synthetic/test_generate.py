@@ -22,8 +22,8 @@ from cli import main
 from engine.calendar import add_months, calendar_for
 from engine.evaluate.evaluator import RuleSet
 from engine.evaluate.status import BREACHES
-from engine.generate import TEAMS, _months, _wd, generate_cohort
 from engine.records.intake import RawRecord, validate
+from engine.synthetic import TEAMS, _months, _wd, generate_cohort
 
 AS_OF = date(2025, 6, 30)
 SEEDS = (1, 2, 3)

@@ -22,15 +22,15 @@ from engine.evaluate.compile import build_ruleset
 from engine.evaluate.evaluator import RuleSet
 from engine.evaluate.findings import Finding
 from engine.evaluate.status import BREACHES, COUNTED
-from engine.generate import (
+from engine.records.intake import RawRecord, validate
+from engine.rules.profiles import load_profile
+from engine.rules.rulebook import RuleLibrary
+from engine.synthetic import (
     RULES,
     PlantedBreach,
     generate_cohort,
     generate_cohort_with_ledger,
 )
-from engine.records.intake import RawRecord, validate
-from engine.rules.profiles import load_profile
-from engine.rules.rulebook import RuleLibrary
 
 Key = tuple[str, str, str, str, int | None, str | None]
 

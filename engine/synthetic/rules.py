@@ -1,0 +1,66 @@
+"""The rules whose breaches the generator plants, and the ledger's entry for one breach.
+
+The one place the rule ids are spelt: every other module of the package imports them from here.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+REFERRAL = "ENG-REFERRAL-DECISION-1WD"
+ASSESSMENT = "ENG-ASSESSMENT-45WD"
+ICPC = "ENG-ICPC-15WD"
+CORE_GROUP = "ENG-CP-CORE-GROUP-10WD"
+CP_REVIEW = "ENG-CP-REVIEW"
+CARE_PLAN = "ENG-CLA-CARE-PLAN-10WD"
+CLA_REVIEW = "ENG-CLA-REVIEW"
+CLA_VISIT = "ENG-CLA-VISIT"
+PERMANENCE = "ENG-CLA-PERMANENCE-PLAN"
+IHA = "ENG-CLA-IHA-20WD"
+RHA = "ENG-CLA-RHA"
+RHI = "ENG-MISSING-RHI-72H"
+PF_VISIT = "ENG-PF-VISIT"
+PATHWAY_REVIEW = "ENG-CL-PATHWAY-REVIEW"
+PPM = "PRC-PPM"
+MISSING_STRATEGY = "PRC-MISSING-STRATEGY"
+SUPERVISION = "PRC-SUPERVISION"
+CP_VISIT = "PRC-CP-VISIT"
+CIN_VISIT = "PRC-CIN-VISIT"
+CIN_REVIEW = "PRC-CIN-REVIEW"
+SEEN_ALONE = "PRC-CP-SEEN-ALONE"
+CHRONOLOGY = "PRC-CHRONOLOGY"
+CASE_SUMMARY = "PRC-CASE-SUMMARY"
+GENOGRAM = "PRC-GENOGRAM"
+PLAN_AFTER = "PRC-PLAN-AFTER-ASSESSMENT"
+AGENCY_CHECKS = "PRC-CP-AGENCY-CHECKS"
+CHILD_SAFETY_PLAN = "PRC-CP-CHILD-SAFETY-PLAN"
+LIFE_STORY = "PRC-CLA-LIFE-STORY"
+CAMHS = "PRC-CLA-CAMHS-OFFER"
+HOME_AGREEMENT = "PRC-HOME-WITH-PARENTS-AGREEMENT"
+PF_DBS = "PRC-PF-DBS"
+RHI_SAFETY_PLAN = "PRC-RHI-SAFETY-PLAN"
+PATHWAY_QUALITY = "PRC-PATHWAY-PLAN-QUALITY"
+ETHNICITY_RECORDED = "PRC-ETHNICITY-RECORDED"
+REAUDIT = "PRC-REAUDIT-INADEQUATE"
+
+RULES: tuple[str, ...] = (
+    REFERRAL, ASSESSMENT, ICPC, CORE_GROUP, CP_REVIEW, CARE_PLAN, CLA_REVIEW, CLA_VISIT,
+    PERMANENCE, IHA, RHA, RHI, PF_VISIT, PATHWAY_REVIEW,
+    PPM, MISSING_STRATEGY, SUPERVISION, CP_VISIT, CIN_VISIT, CIN_REVIEW, SEEN_ALONE, CHRONOLOGY,
+    CASE_SUMMARY, GENOGRAM, PLAN_AFTER, AGENCY_CHECKS, CHILD_SAFETY_PLAN, LIFE_STORY, CAMHS,
+    HOME_AGREEMENT, PF_DBS, RHI_SAFETY_PLAN, PATHWAY_QUALITY, ETHNICITY_RECORDED, REAUDIT,
+)
+"""Every rule the ledger covers: the england and practice packs."""
+
+_AGE_RULES = (PPM, RHA)  # insufficient_data, not a breach, when the date of birth is withheld
+
+
+class PlantedBreach(NamedTuple):
+    """A breach the generator planted, keyed as the engine's finding would be."""
+
+    case_id: str
+    rule: str
+    anchor_id: str
+    status: str  # late, overdue or not_met
+    occurrence: int | None = None  # schedules
+    member: str | None = None  # PRC-PF-DBS: the household member
