@@ -3,11 +3,12 @@
 The census return (``Message`` > ``Children`` > ``Child``) holds, per child,
 ``ChildIdentifiers``, ``ChildCharacteristics`` and one ``CINdetails`` per referral with its
 ``Assessments``, ``CINPlanDates``, ``Section47`` enquiries and ``ChildProtectionPlans`` (with
-review dates).  Sub-records carry no ids, so ids are made from the kind and date (``s47-2024-01-08``),
-stable between imports.  Inferences, documented in docs/sources/cin.md: an S47 start is also a
-strategy discussion that started the enquiry (``s47: true``, same date) - the census does not
-record strategy discussions themselves; ``ICPCnotRequired`` gives the enquiry the outcome
-``no_icpc``; a recorded ICPC date gives ``icpc`` and an ``icpc`` event bound to the discussion.
+review dates).  Sub-records carry no ids, so ids are made from the kind and date
+(``s47-2024-01-08``), stable between imports.  Inferences, documented in docs/sources/cin.md:
+an S47 start is also a strategy discussion that started the enquiry (``s47: true``, same
+date) - the census does not record strategy discussions themselves; ``ICPCnotRequired``
+gives the enquiry the outcome ``no_icpc``; a recorded ICPC date gives ``icpc`` and an
+``icpc`` event bound to the discussion.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ Note = Callable[[str], None]
 DMY = "dd/mm/YYYY → ISO date"
 DATETIME_DATE = "DATETIME at midnight → date"
 DATETIME_ISO = "DATETIME → ISO date-time"
+TIME_DROPPED = "DATETIME → date (time of day dropped where only a date is allowed)"
 PLACEHOLDER = "placeholder 1900-01-01 → null"
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -56,8 +57,8 @@ def _ambiguous(raw: str) -> BadValue:
 
 
 def parse_date(raw: str | None, note: Note) -> str | None:
-    """An ISO date, or None for blank or the 1900-01-01 placeholder; times are dropped only at
-    midnight (a real time on a date-only field is an error, not silently lost)."""
+    """An ISO date, or None for blank or the 1900-01-01 placeholder.  A time of day on a
+    date-only field (an episode boundary) is dropped and counted."""
     value = _parse(raw, note, keep_time=False)
     return value
 
@@ -95,7 +96,8 @@ def _parse(raw: str | None, note: Note, *, keep_time: bool) -> str | None:
                 note(DATETIME_DATE)
             return day.isoformat()
         if not keep_time:
-            raise BadValue("a date-time where only a date is allowed")
+            note(TIME_DROPPED)
+            return day.isoformat()
         note(DATETIME_ISO)
         iso = moment.isoformat(timespec="seconds")
         if tz:
