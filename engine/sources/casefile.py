@@ -54,14 +54,14 @@ class CaseBuilder:
     def has_id(self, item_id: str) -> bool:
         return item_id in self._ids
 
-    def episode(self, prefix: str, key: str, kind: str, start: str, end: str | None,
+    def episode(self, prefix: str, key: str, kind: str, start: str, end: str | None, /,
                 **fields: Any) -> dict[str, Any]:
         item = {"id": self.new_id(prefix, key), "type": kind, "start": start, "end": end}
         item.update({k: v for k, v in fields.items() if v is not None})
         self.episodes.append(item)
         return item
 
-    def event(self, prefix: str, key: str, kind: str, when: str, **fields: Any
+    def event(self, prefix: str, key: str, kind: str, when: str, /, **fields: Any
               ) -> dict[str, Any]:
         item = {"id": self.new_id(prefix, key), "type": kind, "date": when}
         item.update({k: v for k, v in fields.items() if v is not None})

@@ -130,5 +130,5 @@ def shape(value: str) -> str:
         pattern = sep.join("y" * len(p) if len(p) == 4 else "n" * len(p) for p in parts)
         return f"a date-like value shaped {pattern}"
     if text.isalpha():
-        return f"{len(text)} letters"
+        return f"{len(text)} letter{'s' if len(text) != 1 else ''}"
     return f"text of {len(text)} characters"

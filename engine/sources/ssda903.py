@@ -124,7 +124,10 @@ def _xml_tables(path: Path, report: ImportReport, max_bytes: int) -> dict[str, l
 
 def _date(row: _Row, column: str, report: ImportReport, *, required: bool) -> str | None:
     """The column's ISO date; raises BadValue (shape only) if unusable or required and blank."""
-    value = parse_date(row.cells.get(column, ""), report.normalised)
+    try:
+        value = parse_date(row.cells.get(column, ""), report.normalised)
+    except BadValue as exc:
+        raise BadValue(f"{column}: {exc}") from None
     if value is None and required:
         raise BadValue(f"{column} is {shape(row.cells.get(column, ''))}")
     return value
@@ -140,7 +143,7 @@ def _gather(tables: dict[str, list[_Row]], report: ImportReport) -> dict[str, _C
             continue
         if child_id in kids:
             report.reject(row.file, row.where,
-                          f"a second header row for one child (first at {first_seen[child_id]})")
+                          f"a second header row for one child (first at {_at(first_seen[child_id])})")
             continue
         first_seen[child_id] = row.where
         b = CaseBuilder(f"{SOURCE}:{child_id}", child_id)
