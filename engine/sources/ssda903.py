@@ -143,7 +143,8 @@ def _gather(tables: dict[str, list[_Row]], report: ImportReport) -> dict[str, _C
             continue
         if child_id in kids:
             report.reject(row.file, row.where,
-                          f"a second header row for one child (first at {_at(first_seen[child_id])})")
+                          "a second header row for one child "
+                          f"(first at {_at(first_seen[child_id])})")
             continue
         first_seen[child_id] = row.where
         b = CaseBuilder(f"{SOURCE}:{child_id}", child_id)
