@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[test,durable]'
+	$(BIN)/pip install --quiet -e '.[test,durable,sources]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -386,5 +386,35 @@ def generate(cases: int, seed: int, as_of: date | None, out: Path | None, breach
     click.echo(f"wrote {cases} cases to {out}", err=True)
 
 
+# --- import: extracts -> case records (engine.sources) --------------------------------------
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["ssd", "ssda903", "cin"]))
+@click.argument("source", required=False, type=click.Path(path_type=Path, exists=True))
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Write case records here, one JSON object a line.")
+@click.option("--report", "report_out", type=click.Path(path_type=Path, dir_okay=False),
+              default=None, help="Write the import report (JSON) here.")
+@click.option("--db", "from_db", is_flag=True,
+              help="ssd only: read the database whose SQLAlchemy URL is in $CASECHECK_SSD_URL.")
+@click.option("--url-env", default=None, help="ssd --db: read the URL from this variable.")
+@click.option("--schema", default=None, help="ssd --db: the schema holding the SSD tables.")
+def import_(kind: str, source: Path | None, out: Path, report_out: Path | None,
+            from_db: bool, url_env: str | None, schema: str | None) -> None:
+    """Turn an authority's extract (SSD, SSDA903 or CIN census) into case records."""
+    from engine.sources.report import SourceError
+    from engine.sources.run import run_import
+
+    if from_db and kind != "ssd":
+        _die("--db is for ssd only")
+    if (source is None) != from_db:
+        _die("give SOURCE (a folder or file), or --db for an SSD database, not both")
+    try:
+        report = run_import(kind, source, out, report_out, schema=schema, url_env=url_env)
+    except SourceError as exc:
+        _die(str(exc))
+    click.echo(report.summary(), err=True)
+
+
 if __name__ == "__main__":
     main()
