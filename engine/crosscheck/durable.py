@@ -475,8 +475,13 @@ class DurableEngine:
                     **_encode(a, anchor_fields)}
             try:
                 earliest = a.day
-                if spec.allow_before is not None and not spec.target_field:
+                if spec.allow_before is not None:
                     earliest = self.calendar.subtract(a.day, spec.allow_before)
+                if spec.target_field:
+                    # a field dated before its anchor satisfies nothing: encoded as absent
+                    value = a.fields.get(spec.target_field)
+                    if not isinstance(value, date) or local_day(value) < earliest:
+                        fact.pop(f"f_{spec.target_field}", None)
                 started = Clock(spec.clock).start(a, view)
                 if started is None:
                     fact["clock"] = 0

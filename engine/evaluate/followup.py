@@ -73,15 +73,15 @@ class FollowUp(CompiledRule):
                 if not self._set_deadline(ob, anchor, view, cal):
                     continue
                 value = anchor.fields.get(self.target_field)
-                if value is not None:
+                # a date before its own anchor satisfies nothing (a decision dated years before
+                # the referral is a data error, not a decision in time), unless allow_before
+                if isinstance(value, date) and local_day(value) >= self._earliest(anchor, cal):
                     ob.done_id, ob.done_day = anchor.id, local_day(value)
                     ob.done_at = instant(value)
                 out.append(ob)
                 continue
 
-            earliest = anchor.day
-            if self.allow_before is not None:
-                earliest = cal.subtract(anchor.day, self.allow_before)
+            earliest = self._earliest(anchor, cal)
             chosen = self._pick(anchor, member, earliest, by_ref, loose, used)
 
             if self.superseded and i + 1 < len(anchors):
@@ -102,6 +102,12 @@ class FollowUp(CompiledRule):
                 ob.satisfy(chosen)
             out.append(ob)
         return out
+
+    def _earliest(self, anchor: Item, cal: WorkingCalendar) -> date:
+        """The first day a target may fall on: the anchor's day, or earlier by allow_before."""
+        if self.allow_before is not None:
+            return cal.subtract(anchor.day, self.allow_before)
+        return anchor.day
 
     def _names_other_anchor_kind(self, ref: str, view: CaseView) -> bool:
         """True when ``ref`` names an item of the anchor's kind that is not one of this rule's

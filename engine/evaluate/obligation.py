@@ -144,7 +144,7 @@ class Clock:
             if name == "end" and anchor.end is not None:
                 return anchor.end, None
             value = anchor.fields.get(name)
-            if value is not None:
+            if isinstance(value, date):  # an undeclared field is never taken for a date
                 return local_day(value), instant(value)
         return None
 

@@ -51,16 +51,20 @@ class Item:
         return self.fields.get(name)
 
     def day_of(self, name: str) -> date | None:
-        """The local date of a date field (None when absent)."""
+        """The local date of a date field (None when absent, or not a date: an undeclared
+        field keeps whatever the extract put there)."""
         value = self.fields.get(name)
-        if value is None:
+        if not isinstance(value, date):
             return None
         return local_day(value)
 
 
+_NO_FIELDS: frozenset[str] = frozenset()
+
+
 def _trimmed(fields: dict[str, Any], as_of: date) -> dict[str, Any]:
     """Date fields after the as-of date have not happened yet (copy only when needed)."""
-    late = [key for key in EVENT_DATE_FIELDS
+    late = [key for key in EVENT_DATE_FIELDS.get(fields["type"], _NO_FIELDS)
             if (v := fields.get(key)) is not None and local_day(v) > as_of]
     if not late:
         return fields

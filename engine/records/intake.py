@@ -7,16 +7,20 @@ a ``.jsonl`` file is read a line at a time and a folder a file at a time.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
-from engine.records.models import EVENT_TYPES, FORMAT, parse_record
+from engine.records.caseview import instant, local_day
+from engine.records.models import EVENT_DATE_FIELDS, EVENT_TYPES, FORMAT, parse_record
 from engine.records.problems import Problem
 
 
@@ -76,13 +80,16 @@ def _read_jsonl(path: Path) -> Iterator[RawRecord]:
                 yield RawRecord(f"{path}:{n}", line)
 
 
+_DATE = "a date YYYY-MM-DD (years 1900-2099)"
+_DATE_OR_TIME = ("a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS][offset] "
+                 "(years 1900-2099)")
 _EXPECTED = {
-    "date_parsing": "a date YYYY-MM-DD",
-    "date_type": "a date YYYY-MM-DD",
-    "date_from_datetime_inexact": "a date YYYY-MM-DD",
-    "date_from_datetime_parsing": "a date YYYY-MM-DD",
-    "datetime_parsing": "a date-time YYYY-MM-DDTHH:MM[:SS]",
-    "datetime_type": "a date-time YYYY-MM-DDTHH:MM[:SS]",
+    "date_form": _DATE,
+    "date_or_datetime_form": _DATE_OR_TIME,
+    "date_parsing": _DATE,
+    "date_type": _DATE,
+    "datetime_parsing": _DATE_OR_TIME,
+    "datetime_type": _DATE_OR_TIME,
     "string_type": "a string",
     "bool_type": "true or false",
     "bool_parsing": "true or false",
@@ -94,26 +101,55 @@ _EXPECTED = {
     "missing": "a value (required field is missing)",
     "literal_error": "one of the allowed values",
 }
-# Error types whose offending value is safe to echo (dates, codes, booleans): never free text.
-_SHOW_VALUE = {"date_parsing", "datetime_parsing", "date_type", "datetime_type", "literal_error",
-               "bool_parsing", "bool_type", "date_from_datetime_inexact",
-               "date_from_datetime_parsing", "int_type"}
-_DATE_UNION = {"date", "datetime"}
-_CODE_LIKE = re.compile(r"^[\w:+\-./]*$")
 
 
-def _pointer(loc: tuple[Any, ...]) -> tuple[str, bool]:
-    """JSON pointer for a pydantic location; strips union and event-type tags.
-    Returns (pointer, is_date_union)."""
+def shape(value: Any) -> str:
+    """What a bad value looks like, never what it says: errors leave the team, and a value
+    in the wrong field may be a name (docs/decisions/0005-hostile-input.md)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        if not value:
+            return "an empty string"
+        if not value.strip():
+            return f"a string of {len(value)} blank character{'s' if len(value) > 1 else ''}"
+        digits = " of digits" if value.isdigit() else ""
+        return f"a {len(value)}-character string{digits}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
+    if isinstance(value, dict):
+        return "an object"
+    return "a value of another kind"
+
+
+_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[T ]\d{1,2}:\d{2}[\d:.]*"
+                        r"(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def _safe_echo(value: Any) -> str | None:
+    """A value that may be shown as it is: only one with the form of a date or date-time
+    (digits and separators, e.g. ``2024-02-30`` or ``31/01/2024``), which is what a person
+    needs to find and fix, and which cannot be a name.  Everything else is described by shape.
+    """
+    if isinstance(value, str) and len(value) <= 32 and _DATE_LIKE.fullmatch(value):
+        return value
+    return None
+
+
+def _pointer(loc: tuple[Any, ...]) -> str:
+    """JSON pointer for a pydantic location; strips union and event-type tags."""
     parts = list(loc)
     if len(parts) >= 3 and parts[0] == "events" and isinstance(parts[1], int):
         del parts[2]  # the discriminator tag
-    union = False
-    if parts and parts[-1] in _DATE_UNION and len(parts) > 1 and isinstance(parts[-2], str):
-        union = True
-        parts = parts[:-1]
+    parts = [p for p in parts if not (isinstance(p, str) and p.startswith("function-"))]
     escaped = [str(p).replace("~", "~0").replace("/", "~1") for p in parts]
-    return ("/" + "/".join(escaped) if escaped else ""), union
+    return "/" + "/".join(escaped) if escaped else ""
 
 
 def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
@@ -121,22 +157,15 @@ def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
     seen: set[str] = set()
     for err in exc.errors(include_url=False):
         kind = err["type"]
-        pointer, union = _pointer(err["loc"])
+        pointer = _pointer(err["loc"])
         if pointer in seen:
             continue
         seen.add(pointer)
         expected = _EXPECTED.get(kind, err["msg"])
-        if union:
-            expected = "a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS]"
         if kind == "literal_error":
             expected = err["msg"].replace("Input should be ", "one of ")
         value = err.get("input")
-        shown: str | None = None
-        if kind in _SHOW_VALUE and isinstance(value, (str, bool, int, float)):
-            text = value if isinstance(value, str) else orjson.dumps(value).decode()
-            # only short, code-like values (dates, enum codes): never anything like free text
-            if len(text) <= 25 and _CODE_LIKE.match(text):
-                shown = text
+        shown = _safe_echo(value)
         if pointer == "/format" and kind == "literal_error":
             message = f"unknown format; expected {FORMAT!r}"
             expected = FORMAT
@@ -146,7 +175,8 @@ def validation_problems(exc: ValidationError, source: str) -> list[Problem]:
         elif kind == "missing":
             message = f"required field {pointer or '/'} is missing"
         else:
-            message = f"invalid value at {pointer or '/'}: expected {expected}"
+            got = "" if shown is not None else f" (got {shape(value)})"
+            message = f"invalid value at {pointer or '/'}: expected {expected}{got}"
         problems.append(Problem(message, pointer=pointer, source=source, expected=expected,
                                 value=shown))
     return problems
@@ -185,18 +215,149 @@ def integrity_problems(record: dict[str, Any], source: str) -> list[Problem]:
     return problems
 
 
+def type_tag(kind: str) -> str:
+    """A short stable hash standing for an unknown event type's text, which is free text from
+    the extract and may say anything."""
+    return "type#" + hashlib.sha256(kind.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
 def unknown_type_warnings(record: dict[str, Any], source: str,
                           known: frozenset[str] = EVENT_TYPES) -> list[Problem]:
-    """Each unknown event type once: the event is kept, no rule can use it."""
-    seen: set[str] = set()
-    out: list[Problem] = []
+    """Each unknown event type once, by count and hash: the events are kept, no rule uses
+    them."""
+    counts: dict[str, list[int]] = {}
     for i, ev in enumerate(record["events"]):
         kind = ev["type"]
-        if kind not in known and kind not in seen:
-            seen.add(kind)
-            out.append(Problem(f"unknown event type {kind!r} (kept; no rule uses it)",
-                               pointer=f"/events/{i}/type", source=source))
+        if kind not in known:
+            counts.setdefault(kind, []).append(i)
+    out: list[Problem] = []
+    for kind, places in counts.items():
+        n = len(places)
+        out.append(Problem(
+            f"{n} event{'s' if n > 1 else ''} of an unknown type ({type_tag(kind)}, "
+            f"{len(kind)} characters) kept; no rule uses {'them' if n > 1 else 'it'}",
+            pointer=f"/events/{places[0]}/type", source=source))
     return out
+
+
+# Types whose own later-date fields (beyond ``completed``, which every event may have) are
+# compared with the event's date.
+_LATER_FIELDS: dict[str, tuple[str, ...]] = {
+    kind: tuple(sorted(fields & {"decision_date", "end"}))
+    for kind, fields in EVENT_DATE_FIELDS.items() if fields & {"decision_date", "end"}
+}
+
+
+def order_warnings(record: dict[str, Any], source: str) -> list[Problem]:
+    """Dates an event says happened before the event itself: kept, but they satisfy nothing
+    (a target dated before its anchor never counts), and the record is told so."""
+    out: list[Problem] = []
+    for i, ev in enumerate(record["events"]):
+        later = _LATER_FIELDS.get(ev["type"], ())
+        completed = ev.get("completed")
+        if completed is None and not later:
+            continue
+        for name in ("completed", *later) if completed is not None else later:
+            value = ev.get(name)
+            if isinstance(value, date) and _before(value, ev["date"]):
+                out.append(Problem(f"{name} is before the event's own date; it satisfies "
+                                   "nothing", pointer=f"/events/{i}/{name}", source=source,
+                                   expected=f"a {name} on or after the event's date"))
+    return out
+
+
+def _before(a: date | datetime, b: date | datetime) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return instant(a) < instant(b)  # type: ignore[operator]
+    return local_day(a) < local_day(b)
+
+
+def _keys_in(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_keys_in(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_keys_in(v) for v in value)
+    return 0
+
+
+def _known_keys(record: dict[str, Any]) -> int:
+    """Keys in the parts of a record that can hold objects, counted without a deep walk."""
+    n = len(record)
+    for part in ("child", "allocation", "source"):
+        value = record.get(part)
+        if isinstance(value, dict):
+            n += len(value)
+    for ev in record["events"]:
+        n += len(ev)
+    for ep in record["episodes"]:
+        n += len(ep)
+        household = ep.get("household")
+        if isinstance(household, list):
+            n += sum(len(m) for m in household if isinstance(m, dict))
+    return n
+
+
+def duplicate_key_problems(data: bytes, record: dict[str, Any],
+                           source: str) -> list[Problem]:
+    """JSON parsers keep the last of two equal keys; the format says a key appears once.
+
+    Cheap check first: every key in the text ends in a quote and a colon, so when the text has
+    no more of those than the parsed record has keys, no key was repeated.  Otherwise (a repeat,
+    or a quote and colon inside a string) the record is counted deeply and then, only if still
+    in doubt, parsed again slowly to say where.
+    """
+    in_text = data.count(b'":') + data.count(b'" :')
+    if in_text <= _known_keys(record) or in_text <= _keys_in(record):
+        return []
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(data, object_pairs_hook=pairs)
+    except ValueError:
+        return []
+    return [Problem(f"a key appears twice in one object ({len(found)} time"
+                    f"{'s' if len(found) > 1 else ''}); which value is meant cannot be known",
+                    pointer=_find_duplicate(data), source=source,
+                    expected="each key once per object")] if found else []
+
+
+def _find_duplicate(data: bytes) -> str:
+    """The JSON pointer of the first object holding a repeated key."""
+    path: list[str] = []
+
+    def walk(value: Any, where: list[str]) -> str | None:
+        if isinstance(value, _Pairs):
+            keys = [k for k, _ in value.items]
+            if len(set(keys)) < len(keys):
+                return "/" + "/".join(where) if where else ""
+            for k, v in value.items:
+                hit = walk(v, [*where, k.replace("~", "~0").replace("/", "~1")])
+                if hit is not None:
+                    return hit
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                hit = walk(v, [*where, str(i)])
+                if hit is not None:
+                    return hit
+        return None
+
+    tree = json.loads(data, object_pairs_hook=_Pairs)
+    return walk(tree, path) or ""
+
+
+class _Pairs:
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[tuple[str, Any]]) -> None:
+        self.items = items
 
 
 def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Intake:
@@ -205,8 +366,10 @@ def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Inta
     except ValidationError as exc:
         return Intake(raw.source, _case_id_of(raw.data), None,
                       validation_problems(exc, raw.source), [])
-    problems = integrity_problems(record, raw.source)
+    problems = duplicate_key_problems(raw.data, record, raw.source)
+    problems += integrity_problems(record, raw.source)
     if problems:
         return Intake(raw.source, record["case_id"], None, problems, [])
     return Intake(raw.source, record["case_id"], record, [],
-                  unknown_type_warnings(record, raw.source, known_events))
+                  unknown_type_warnings(record, raw.source, known_events)
+                  + order_warnings(record, raw.source))

@@ -15,24 +15,69 @@ record is a plain dict whose dates are ``date``/``datetime``.
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, NotRequired, get_type_hints
 
-from pydantic import ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError, with_config
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
+from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 FORMAT = "casecheck/case-record@1"
 
 _OPEN = ConfigDict(extra="allow", strict=True)
 
-DateOrDateTime = date | datetime
+# The only date forms the format accepts (docs/format.md, "Dates"), in years 1900-2099.  Checked
+# here because pydantic alone also takes "0" or "20240201" as Unix timestamps, a space for the
+# "T", and years its time-zone arithmetic later overflows on.
+FIRST_DATE_YEAR, LAST_DATE_YEAR = 1900, 2099
+_DATE_TEXT = re.compile(r"(?:19|20)\d\d-\d\d-\d\d")
+_DATETIME_TEXT = re.compile(
+    r"(?:19|20)\d\d-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+def _date(value: Any) -> date:
+    if type(value) is str and _DATE_TEXT.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PydanticCustomError("date_form", "Input should be a date YYYY-MM-DD")
+
+
+def _date_or_datetime(value: Any) -> date | datetime:
+    if type(value) is str:
+        if _DATE_TEXT.fullmatch(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        elif _DATETIME_TEXT.fullmatch(value):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+    raise PydanticCustomError("date_or_datetime_form",
+                              "Input should be a date or a date-time")
+
+
+Day = Annotated[date, BeforeValidator(_date)]
+DateOrDateTime = Annotated[date | datetime, BeforeValidator(_date_or_datetime)]
 
 
 @with_config(_OPEN)
 class Child(TypedDict):
     id: str
-    date_of_birth: NotRequired[date | None]
-    expected_date_of_birth: NotRequired[date | None]
+    date_of_birth: NotRequired[Day | None]
+    expected_date_of_birth: NotRequired[Day | None]
     sex: NotRequired[str | None]
     ethnicity: NotRequired[str | None]
     disability: NotRequired[bool | None]
@@ -49,7 +94,7 @@ class Allocation(TypedDict):
 @with_config(_OPEN)
 class HouseholdMember(TypedDict):
     id: str
-    date_of_birth: NotRequired[date | None]
+    date_of_birth: NotRequired[Day | None]
 
 
 EpisodeType = Literal[
@@ -69,8 +114,8 @@ EpisodeType = Literal[
 class Episode(TypedDict):
     id: str
     type: EpisodeType
-    start: date
-    end: NotRequired[date | None]
+    start: Day
+    end: NotRequired[Day | None]
     category: NotRequired[Literal["neglect", "emotional", "physical", "sexual", "multiple"] | None]
     legal_status: NotRequired[str | None]
     eligible: NotRequired[bool | None]
@@ -98,7 +143,7 @@ class Event(TypedDict):
 
 @with_config(_OPEN)
 class Referral(Event):
-    decision_date: NotRequired[date | None]
+    decision_date: NotRequired[Day | None]
 
 
 @with_config(_OPEN)
@@ -255,9 +300,12 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
 }
 EPISODE_FIELDS: frozenset[str] = _fields(Episode) - {"type"}
 CHILD_FIELDS: frozenset[str] = _fields(Child)
-# Date-valued fields besides the event's own date: these are trimmed at the as-of date.
-EVENT_DATE_FIELDS: frozenset[str] = frozenset().union(
-    *(_date_fields(m) for m in EVENT_MODELS.values())) - {"date"}
+# Date-valued fields besides the event's own date, by type: these are trimmed at the as-of date.
+# Only the fields a type declares are dates; an undeclared field of the same name (an ``end`` on
+# a ``visit``) is kept as it came and never compared with a date.
+EVENT_DATE_FIELDS: dict[str, frozenset[str]] = {
+    name: _date_fields(model) - {"date"} for name, model in EVENT_MODELS.items()
+}
 
 
 def _event_tag(value: Any) -> str:
