@@ -1,7 +1,8 @@
 """casecheck: check children's social care case records against timescales and standards.
 
 The command line only: it reads options, calls the engine and prints.  Errors are one line on
-stderr and a non-zero exit, never a traceback.
+stderr and a non-zero exit, never a traceback.  Exit codes: 0 every record evaluated, 1 some
+records rejected, 2 a usage or environment error, 3 an internal error.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ class AsOf(click.ParamType):
                 ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
-        try:
-            return date.fromisoformat(str(value))
+        text = str(value)
+        try:  # exactly YYYY-MM-DD: Python would also take 20240105 and 2024-W01-1
+            if len(text) == 10 and text[4] == text[7] == "-":
+                return date.fromisoformat(text)
         except ValueError:
-            self.fail(f"{value!r} is not a date YYYY-MM-DD", param, ctx)
+            pass
+        self.fail("expected a date YYYY-MM-DD", param, ctx)
 
 
 AS_OF = click.option("--as-of", "as_of", type=AsOf(), default=None,
@@ -53,7 +57,22 @@ def _run(call, *args, **kwargs):  # type: ignore[no-untyped-def]
         _die(exc.message, exc.code)
 
 
-@click.group()
+class _Guarded(click.Group):
+    """Any unexpected exception is one line and exit 3, never a traceback (which could quote
+    a record)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            click.echo(f"casecheck: internal error ({type(exc).__name__}); please report it",
+                       err=True)
+            sys.exit(3)
+
+
+@click.group(cls=_Guarded)
 @click.version_option(package_name="casecheck")
 def main() -> None:
     """Check case records against statutory timescales and practice standards."""
@@ -87,6 +106,8 @@ def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | No
         click.echo(case_text(result, style=click.style, show_met=not hide_met))
     if not result.evaluated:
         _run(_raise, rejection(raw, result))
+    if any(p.internal for p in result.errors):
+        _die("internal error while evaluating this case (see errors); please report it", 3)
 
 
 def _raise(exc: Exception) -> None:
@@ -152,6 +173,18 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
     click.echo("findings: " + (", ".join(parts) or "none"))
     if db_note:
         click.echo(db_note)
+    skipped = summary["files"]["skipped"]
+    if skipped:
+        click.echo(f"skipped {len(skipped)} folder entr{'y' if len(skipped) == 1 else 'ies'} "
+                   f"(see 'files' in {out_dir / 'summary.json'})")
+    from engine.app.runs import exit_code
+
+    code = exit_code(summary)
+    if code == 3:
+        click.echo(f"casecheck: {summary['records']['internal_errors']} record(s) hit an "
+                   "internal error (kind 'internal' in findings.jsonl); please report it",
+                   err=True)
+    sys.exit(code)
 
 
 DB = click.option("--db", type=click.Path(path_type=Path, dir_okay=False), required=True,

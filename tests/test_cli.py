@@ -93,7 +93,7 @@ def test_sweep_accounts_for_every_input(run, tmp_path: Path) -> None:  # type: i
     (src / "d.json").write_bytes(EXAMPLE.read_bytes())  # duplicate case_id
     out = tmp_path / "out"
     result = run("sweep", str(src), "--out", str(out), "--as-of", "2024-03-28")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # some records were rejected
     lines = [orjson.loads(x) for x in (out / "findings.jsonl").read_bytes().splitlines()]
     assert len(lines) == 4
     assert lines[0]["findings"] and lines[0]["errors"] == []
@@ -102,7 +102,9 @@ def test_sweep_accounts_for_every_input(run, tmp_path: Path) -> None:  # type: i
     assert "duplicate case_id" in lines[3]["errors"][0]["message"]
     summary = orjson.loads((out / "summary.json").read_bytes())
     assert summary["records"] == {"read": 4, "evaluated": 1, "rejected": 3, "with_errors": 3,
-                                  "warnings": 0}
+                                  "internal_errors": 0, "warnings": 0}
+    assert summary["files"] == {"read": 4, "skipped": []}
+    assert summary["findings_lines"] == 4
     assert summary["rules"]["ENG-ICPC-15WD"]["late"] == 1
     assert summary["rules"]["ENG-ICPC-15WD"]["compliance_rate"] == 0.0
 

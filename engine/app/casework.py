@@ -46,13 +46,27 @@ def load_ruleset(profile: str, warn: int | None = None, engine_name: str = "core
     return ruleset
 
 
+def check_as_of(ruleset: Any, as_of: date) -> None:
+    """An as-of date the working-day calendar cannot serve is the command's error, never an
+    empty result: "no findings" would read as "nothing due" (and a recorded run as every
+    breach resolved)."""
+    cal = ruleset.calendar
+    if not cal.first <= as_of <= cal.last:
+        raise CommandError(f"--as-of {as_of.isoformat()} is outside the working-day calendar "
+                           f"({cal.first.isoformat()} to {cal.last.isoformat()}); nothing was "
+                           "evaluated or recorded")
+
+
 def evaluate_one(case: Path, ruleset: RuleSet, as_of: date,
                  command: str) -> tuple[RawRecord, CaseResult]:
     """Read exactly one case and evaluate it; any failure is a one-line ``CommandError``."""
+    check_as_of(ruleset, as_of)
     try:
         raws = list(read_records(case))
     except InputError as exc:
         raise CommandError(str(exc)) from None
+    if raws and raws[0].problem is not None:
+        raise CommandError(f"{raws[0].source}: {raws[0].problem.message}")
     if len(raws) != 1:
         raise CommandError(f"{case}: '{command}' takes one case; found {len(raws)} "
                            "(use 'sweep' for many)")

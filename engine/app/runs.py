@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.batch.history import HistoryError, RunMeta, connect, record_run, ruleset_identity
-from engine.batch.sweep import TerminalProgress, input_size
+from engine.batch.sweep import OutputError, TerminalProgress, input_size
 from engine.batch.sweep import sweep as run_sweep
 from engine.calendar import CalendarRangeError
 from engine.records.intake import InputError
 from engine.reports.findings_json import case_json
 from engine.rules.profiles import ProfileError, load_profile
 
-from .casework import engine_version
+from .casework import check_as_of, engine_version
 from .errors import CommandError
 
 
@@ -28,6 +28,7 @@ def sweep(input_path: Path, out_dir: Path, ruleset: Any, as_of: date, workers: i
 
     Returns the summary and, when recorded, a line saying which run it became.
     """
+    check_as_of(ruleset, as_of)
     progress = TerminalProgress(input_size(input_path))
     try:
         if db is None:
@@ -35,8 +36,16 @@ def sweep(input_path: Path, out_dir: Path, ruleset: Any, as_of: date, workers: i
                              serialise=case_json), None
         return _recorded(db, profile, input_path, out_dir, ruleset, as_of, workers,
                          engine_name, progress)
-    except (InputError, CalendarRangeError) as exc:
+    except (InputError, CalendarRangeError, OutputError) as exc:
         raise CommandError(str(exc)) from None
+
+
+def exit_code(summary: dict[str, Any]) -> int:
+    """0 every record evaluated, 1 some rejected, 3 an internal error (README, "Exit codes")."""
+    records = summary["records"]
+    if records.get("internal_errors"):
+        return 3
+    return 1 if records["rejected"] else 0
 
 
 def _recorded(db: Path, profile: str, input_path: Path, out_dir: Path, ruleset: Any,

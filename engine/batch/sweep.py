@@ -7,10 +7,13 @@ in flight.  Workers are forked after the rule set is compiled, so rules compile 
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
+import os
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,11 +21,12 @@ from typing import Any
 
 import orjson
 
+from engine.calendar import CalendarRangeError
 from engine.evaluate.evaluator import RuleSet
 from engine.evaluate.findings import CaseResult
 from engine.evaluate.status import compliance_rate
-from engine.records.intake import RawRecord, read_records, validate
-from engine.records.problems import Problem
+from engine.records.intake import Listing, RawRecord, read_records, validate
+from engine.records.problems import Problem, internal_problem
 
 BATCH = 200
 
@@ -40,24 +44,47 @@ class Evaluated:
     has_errors: bool
     warnings: int
     team: str | None
+    internal: bool = False  # an internal error (a fault of casecheck's) in this record
+
+
+class OutputError(Exception):
+    """The output folder cannot be used (locked by another sweep, not a folder, unwritable,
+    full): nothing of this sweep is left in it."""
 
 
 def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date,
                  serialise: Serialiser | None = None) -> tuple[CaseResult, Evaluated]:
     """Validate and evaluate one raw record; a bad record becomes a result with errors."""
-    intake = validate(raw, ruleset.known_event_types)
-    if intake.record is None:
-        result = CaseResult(intake.case_id, as_of, ruleset.profile, errors=intake.errors,
-                            source=raw.source)
-    else:
-        result = ruleset.evaluate(intake.record, as_of)
-        result.warnings = intake.warnings
-        result.source = raw.source
+    try:
+        intake = validate(raw, ruleset.known_event_types)
+        if intake.record is None:
+            result = CaseResult(intake.case_id, as_of, ruleset.profile, errors=intake.errors,
+                                source=raw.source)
+        else:
+            result = ruleset.evaluate(intake.record, as_of)
+            result.warnings = intake.warnings
+            result.source = raw.source
+    except CalendarRangeError:
+        raise  # the as-of itself: a command error, not the record's
+    except Exception as exc:  # last resort: one record never stops a sweep
+        result = CaseResult(_case_id_or_none(raw), as_of, ruleset.profile,
+                            errors=[internal_problem(exc, raw.source)], source=raw.source)
     line = serialise(result) if serialise is not None else b""
     summary = Evaluated(result.case_id, line,
                         [(f.rule, f.status) for f in result.findings], result.evaluated,
-                        bool(result.errors), len(result.warnings), result.team)
+                        bool(result.errors), len(result.warnings), result.team,
+                        any(p.internal for p in result.errors))
     return result, summary
+
+
+
+def _case_id_or_none(raw: RawRecord) -> str | None:
+    try:
+        data = orjson.loads(raw.data)
+    except orjson.JSONDecodeError:
+        return None
+    case_id = data.get("case_id") if isinstance(data, dict) else None
+    return case_id if isinstance(case_id, str) else None
 
 
 _WORKER: dict[str, Any] = {}
@@ -108,7 +135,10 @@ class SweepSummary:
     evaluated: int = 0
     rejected: int = 0
     with_errors: int = 0
+    internal_errors: int = 0
     warnings: int = 0
+    files_read: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
     by_rule: dict[str, Counter[str]] = field(default_factory=dict)
     by_team: dict[str, Counter[str]] = field(default_factory=dict)
 
@@ -120,6 +150,8 @@ class SweepSummary:
             self.rejected += 1
         if item.has_errors:
             self.with_errors += 1
+        if item.internal:
+            self.internal_errors += 1
         self.warnings += item.warnings
         team = self.by_team.setdefault(item.team or "(unallocated)", Counter())
         for rule, status in item.statuses:
@@ -141,7 +173,9 @@ class SweepSummary:
             "input": self.input,
             "records": {"read": self.read, "evaluated": self.evaluated,
                         "rejected": self.rejected, "with_errors": self.with_errors,
+                        "internal_errors": self.internal_errors,
                         "warnings": self.warnings},
+            "files": {"read": self.files_read, "skipped": self.skipped},
             "statuses": block(totals),
             "rules": {rid: block(self.by_rule.get(rid, Counter())) for rid in rule_ids},
             "teams": {team: block(c) for team, c in sorted(self.by_team.items())},
@@ -155,14 +189,38 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
     """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary.
 
     ``sink``, if given, receives every item as it is written (e.g. ``history.RunRecorder.add``).
+    The folder is locked for the sweep, so a second sweep into it fails at once; both files are
+    written aside and put in place only when the sweep has finished, so a failed or killed
+    sweep leaves the previous results as they were (``OutputError`` says why it failed).
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(out_dir):
+        findings_path = out_dir / "findings.jsonl"
+        summary_path = out_dir / "summary.json"
+        partial = [findings_path.with_name("findings.jsonl.partial"),
+                   summary_path.with_name("summary.json.partial")]
+        try:
+            data = _write(input_path, partial, ruleset, as_of, workers, progress, sink,
+                          serialise)
+            partial[0].replace(findings_path)
+            partial[1].replace(summary_path)
+        except OSError as exc:
+            raise OutputError(f"{out_dir}: cannot write the results "
+                              f"({exc.strerror or type(exc).__name__})") from None
+        finally:
+            for path in partial:
+                path.unlink(missing_ok=True)
+    return data
+
+
+def _write(input_path: Path, partial: list[Path], ruleset: RuleSet, as_of: date, workers: int,
+           progress: Callable[[int, int], None] | None,
+           sink: Callable[[Evaluated], None] | None, serialise: Serialiser) -> dict[str, Any]:
     summary = SweepSummary(as_of, ruleset.profile, str(input_path))
+    listing = Listing()
     seen: set[str] = set()
-    findings_path = out_dir / "findings.jsonl"
-    tmp = findings_path.with_suffix(".jsonl.partial")
-    with tmp.open("wb") as out:
-        counted = _CountingReader(read_records(input_path))
+    lines = 0
+    with partial[0].open("wb") as out:
+        counted = _CountingReader(read_records(input_path, listing))
         for item in _evaluate_stream(counted, ruleset, as_of, workers, serialise):
             if item.case_id is not None and item.case_id in seen:
                 item = _duplicate(item, as_of, ruleset.profile, serialise)
@@ -170,17 +228,45 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
                 seen.add(item.case_id)
             out.write(item.line)
             out.write(b"\n")
+            lines += 1
             summary.add(item)
             if sink is not None:
                 sink(item)
             if progress is not None and summary.read % BATCH == 0:
                 progress(summary.read, counted.bytes)
-    tmp.replace(findings_path)
+        out.flush()
+        os.fsync(out.fileno())
+    summary.files_read, summary.skipped = listing.files_read, listing.skipped
     data = summary.as_dict([m.id for _, m in ruleset.rules])
-    (out_dir / "summary.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    data["findings_lines"] = lines  # findings.jsonl and this summary belong together
+    with partial[1].open("wb") as out:
+        out.write(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        out.flush()
+        os.fsync(out.fileno())
     if progress is not None:
         progress(summary.read, counted.bytes)
     return data
+
+
+@contextmanager
+def _locked(out_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the output folder for the length of one sweep."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out_dir / ".casecheck.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except FileExistsError:
+        raise OutputError(f"{out_dir}: exists and is not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot use as the output folder "
+                          f"({exc.strerror or type(exc).__name__})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"{out_dir}: another sweep is writing to this folder") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def _duplicate(item: Evaluated, as_of: date, profile: str,
@@ -207,10 +293,14 @@ class _CountingReader:
 
 def input_size(path: Path) -> int:
     """Bytes of input a sweep will read: the file, or the record files in a folder."""
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.iterdir()
-                   if p.suffix in (".json", ".jsonl") and p.is_file())
-    return path.stat().st_size if path.exists() else 0
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.iterdir()
+                       if p.suffix.lower() in (".json", ".jsonl", ".ndjson")
+                       and p.is_file() and not p.is_symlink())
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0  # only the progress bar needs it
 
 
 class TerminalProgress:

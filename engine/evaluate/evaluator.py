@@ -18,7 +18,7 @@ from engine.evaluate.obligation import CompiledRule, Obligation
 from engine.evaluate.status import days_late, status_of, warn_until
 from engine.records.caseview import CaseView
 from engine.records.models import EVENT_TYPES, team_of
-from engine.records.problems import Problem
+from engine.records.problems import Problem, internal_problem
 
 
 @dataclass
@@ -98,6 +98,8 @@ class RuleSet:
                                              expected="dates within the working-day calendar"))
             except RuleNotEvaluated as exc:
                 result.errors.append(Problem(str(exc), rule=meta.id, expected=exc.expected))
+            except Exception as exc:  # last resort: one rule never stops a case
+                result.errors.append(internal_problem(exc, rule=meta.id))
         result.findings.sort(key=lambda f: (f.rule, f.anchor_date, f.occurrence or 0,
                                             f.anchor_id, f.member or ""))
         return result

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,10 +28,12 @@ from engine.records.problems import Problem
 
 @dataclass(slots=True)
 class RawRecord:
-    """Bytes of one record and where they came from (``file`` or ``file:line``)."""
+    """Bytes of one record and where they came from (``file`` or ``file:line``); or, for a file
+    that could not be read, the problem instead of bytes."""
 
     source: str
     data: bytes
+    problem: Problem | None = None
 
 
 @dataclass(slots=True)
@@ -45,39 +49,103 @@ class InputError(ValueError):
     """The input path itself cannot be read (not a record-level problem)."""
 
 
-def read_records(path: Path) -> Iterator[RawRecord]:
-    """A folder of ``*.json`` (one case each, sorted by name), a ``.jsonl`` file, or one file."""
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file())
-        for f in files:
-            yield RawRecord(str(f), _read_bytes(f))
-        for f in sorted(p for p in path.iterdir() if p.suffix == ".jsonl" and p.is_file()):
-            yield from _read_jsonl(f)
+@dataclass(slots=True)
+class Listing:
+    """What a folder held: the files read and every entry skipped, with the reason, so that
+    ``files_read + len(skipped)`` is the number of entries in the folder."""
+
+    files_read: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def skip(self, entry: str, reason: str) -> None:
+        self.skipped.append({"entry": entry, "reason": reason})
+
+
+ONE_RECORD_SUFFIXES = frozenset({".json"})
+LINE_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+
+
+def read_records(path: Path, listing: Listing | None = None) -> Iterator[RawRecord]:
+    """A folder (its ``.json`` files, one case each, and ``.jsonl``/``.ndjson`` files, one case
+    a line, any letter case, sorted by name), or one such file.
+
+    Nothing in a folder is passed over silently: sub-folders, links, special files and other
+    names are recorded in ``listing`` with the reason; a file that cannot be read becomes one
+    record carrying the problem, and the rest are read.
+    """
+    listing = listing if listing is not None else Listing()
+    if path.is_dir() and not path.is_symlink():
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot list the folder ({exc.strerror})") from None
+        for entry in entries:
+            reason = _skip_reason(entry)
+            if reason is not None:
+                listing.skip(entry.name, reason)
+                continue
+            listing.files_read += 1
+            yield from _read_file(Path(entry.path))
         return
-    if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
-    if path.suffix == ".jsonl":
-        yield from _read_jsonl(path)
-    else:
-        yield RawRecord(str(path), _read_bytes(path))
-
-
-def _read_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file or folder") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise InputError(f"{path}: not a regular file or folder")
+    listing.files_read += 1
+    yield from _read_file(path)
 
 
-def _read_jsonl(path: Path) -> Iterator[RawRecord]:
+def _skip_reason(entry: os.DirEntry[str]) -> str | None:
+    try:
+        if entry.is_symlink():
+            return ("a broken link" if not os.path.exists(entry.path)
+                    else "a link (links are not followed)")
+        if entry.is_dir(follow_symlinks=False):
+            return "a sub-folder (sub-folders are not searched)"
+        if not entry.is_file(follow_symlinks=False):
+            return "not a regular file (a pipe, socket or device)"
+    except OSError as exc:
+        return f"cannot be inspected ({exc.strerror})"
+    suffix = Path(entry.name).suffix.lower()
+    if suffix not in ONE_RECORD_SUFFIXES and suffix not in LINE_SUFFIXES:
+        return "not a .json, .jsonl or .ndjson file"
+    return None
+
+
+def _read_file(path: Path) -> Iterator[RawRecord]:
+    if path.suffix.lower() in LINE_SUFFIXES:
+        yield from _read_lines(path)
+        return
+    try:
+        yield RawRecord(str(path), path.read_bytes())
+    except OSError as exc:
+        yield _unreadable(str(path), exc)
+
+
+def _unreadable(source: str, exc: OSError) -> RawRecord:
+    return RawRecord(source, b"", Problem(
+        f"cannot read the file ({exc.strerror or type(exc).__name__})", source=source,
+        expected="a readable file"))
+
+
+def _read_lines(path: Path) -> Iterator[RawRecord]:
     try:
         fh = path.open("rb")
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        yield _unreadable(str(path), exc)
+        return
     with fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                yield RawRecord(f"{path}:{n}", line)
+        n = 0
+        try:
+            for n, line in enumerate(fh, 1):
+                if line.strip():
+                    yield RawRecord(f"{path}:{n}", line)
+        except OSError as exc:
+            yield _unreadable(f"{path}:{n + 1}", exc)
 
 
 _DATE = "a date YYYY-MM-DD (years 1900-2099)"
@@ -361,6 +429,8 @@ class _Pairs:
 
 
 def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Intake:
+    if raw.problem is not None:
+        return Intake(raw.source, None, None, [raw.problem], [])
     try:
         record = parse_record(raw.data)
     except ValidationError as exc:

@@ -212,9 +212,11 @@ def test_a_crashed_sweep_leaves_no_partial_run(tmp_path: Path,
     db = tmp_path / "h.sqlite"
     monkeypatch.setattr(history, "BATCH_ROWS", 10)  # so findings were already written
     monkeypatch.setattr(sweep_mod, "_evaluate_stream", _failing_stream(after=6))
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        cli("sweep", str(FIXTURES), "--out", str(tmp_path / "o"), "--as-of", AS_OF,
-            "--db", str(db))
+    result = cli("sweep", str(FIXTURES), "--out", str(tmp_path / "o"), "--as-of", AS_OF,
+                 "--db", str(db))
+    assert result.exit_code == 3  # an internal error: one line, never a traceback
+    assert "internal error (RuntimeError)" in result.output
+    assert "simulated crash" not in result.output
     assert rows(db, "SELECT count(*) FROM runs") == [(0,)]
     assert rows(db, "SELECT count(*) FROM findings") == [(0,)]
     assert rows(db, "SELECT count(*) FROM run_counts") == [(0,)]
@@ -227,9 +229,8 @@ def test_a_crashed_rerun_keeps_the_earlier_recording(tmp_path: Path,
     before = rows(db, "SELECT * FROM runs"), rows(db, "SELECT * FROM findings ORDER BY 2")
     monkeypatch.setattr(history, "BATCH_ROWS", 10)
     monkeypatch.setattr(sweep_mod, "_evaluate_stream", _failing_stream(after=6))
-    with pytest.raises(RuntimeError):
-        cli("sweep", str(FIXTURES), "--out", str(tmp_path / "o"), "--as-of", AS_OF,
-            "--db", str(db))
+    assert cli("sweep", str(FIXTURES), "--out", str(tmp_path / "o"), "--as-of", AS_OF,
+               "--db", str(db)).exit_code == 3
     assert (rows(db, "SELECT * FROM runs"), rows(db, "SELECT * FROM findings ORDER BY 2")) == before
 
 

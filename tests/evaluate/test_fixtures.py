@@ -158,7 +158,9 @@ def test_sweep_evaluates_every_fixture(practice: RuleSet, tmp_path: Path) -> Non
     summary = sweep(FIXTURES, tmp_path, practice, AS_OF, serialise=case_json)
     n = len(list(FIXTURES.glob("*.json")))
     assert summary["records"] == {"read": n, "evaluated": n, "rejected": 0, "with_errors": 0,
-                                  "warnings": 0}
+                                  "internal_errors": 0, "warnings": 0}
+    entries = len(list(FIXTURES.iterdir()))
+    assert summary["files"]["read"] + len(summary["files"]["skipped"]) == entries
     lines = (tmp_path / "findings.jsonl").read_bytes().splitlines()
     docs = [orjson.loads(line) for line in lines]
     assert len(docs) == n
