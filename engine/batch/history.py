@@ -48,7 +48,9 @@ Diff (run R against an earlier run P)
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,12 +142,33 @@ def connect(path: Path, create: bool = False) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         conn.row_factory = sqlite3.Row
+        check = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            conn.close()
+            raise HistoryError(f"{path}: the database is damaged (SQLite quick_check failed); "
+                               "nothing was read or written. Restore it from a backup")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
-        raise HistoryError(f"{path}: not a casecheck history database ({exc})") from None
+        raise HistoryError(f"{path}: not a casecheck history database, or damaged "
+                           f"({type(exc).__name__}); nothing was written") from None
     return conn
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """One recording sweep at a time per database: a second fails at once, not after a wait."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HistoryError(f"{path}: another sweep is recording into this database") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -318,6 +341,11 @@ def record_run(path: Path, meta: RunMeta) -> Iterator[RunRecorder]:
 
     A run with the same (as-of, profile, rule-set hash, input) is replaced in place.
     """
+    with _exclusive(path):
+        yield from _record_run(path, meta)
+
+
+def _record_run(path: Path, meta: RunMeta) -> Iterator[RunRecorder]:
     conn = connect(path, create=True)
     try:
         conn.execute("BEGIN IMMEDIATE")

@@ -54,6 +54,12 @@ class CalendarRangeError(ValueError):
     """A working-day calculation reached a year the calendar does not cover."""
 
 
+# The longest duration a rule or profile may use, by unit: 100 years.  Anything longer is a
+# typo, and would run every deadline off the calendar.
+MAX_DURATION = {"days": 36525, "working_days": 25300, "weeks": 5218, "months": 1200,
+                "years": 100, "hours": 876600}
+
+
 class DurationError(ValueError):
     """A duration string could not be read."""
 
@@ -70,6 +76,9 @@ class Duration:
             raise DurationError(f"unknown unit {self.unit!r}; expected one of {', '.join(UNITS)}")
         if self.value < 0:
             raise DurationError("a duration cannot be negative")
+        if self.value > MAX_DURATION[self.unit]:
+            raise DurationError(f"{self.value} {self.unit.replace('_', ' ')} is longer than the "
+                                "longest duration a rule may use (100 years)")
 
     @classmethod
     def parse(cls, text: str | int) -> Duration:

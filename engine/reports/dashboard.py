@@ -24,6 +24,7 @@ from engine.batch.history import (
     run_ruleset,
 )
 from engine.evaluate.status import COUNTED, compliance_rate
+from engine.reports.cells import spreadsheet_safe
 
 CSV_TABLES = ("rules", "teams", "overdue", "trend", "rule_trend")
 BLUE, RED, GREY, INK = "#1d70b8", "#c3362b", "#b1b4b6", "#0b0c0c"
@@ -74,7 +75,7 @@ def _cell(v: Any) -> Any:
         return ""
     if isinstance(v, float):
         return f"{v:.4f}"
-    return v
+    return spreadsheet_safe(v)
 
 
 def write_csv(data: dict[str, Any], folder: Path) -> list[Path]:

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from engine.evaluate.findings import CaseResult, Finding
+from engine.reports.cells import json_line_safe
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -52,4 +53,4 @@ def case_dict(result: CaseResult) -> dict[str, Any]:
 
 def case_json(result: CaseResult, indent: bool = False) -> bytes:
     option = orjson.OPT_INDENT_2 if indent else 0
-    return orjson.dumps(case_dict(result), option=option)
+    return json_line_safe(orjson.dumps(case_dict(result), option=option))

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from engine.batch.history import CATEGORIES
+from engine.reports.cells import spreadsheet_safe
 
 CATEGORY_TITLES = {"new": "New breaches", "resolved": "Resolved", "still_open": "Still open"}
 DIFF_CSV_COLUMNS = ("category", "finding_id", "case_id", "rule", "anchor_id", "anchor_date",
@@ -88,5 +89,6 @@ def diff_csv(diff: dict[str, Any]) -> str:
     writer.writerow(DIFF_CSV_COLUMNS)
     for cat in CATEGORIES:
         for i in diff[cat]:
-            writer.writerow([cat, *("" if i[k] is None else i[k] for k in DIFF_CSV_COLUMNS[1:])])
+            writer.writerow([cat, *("" if i[k] is None else spreadsheet_safe(i[k])
+                                    for k in DIFF_CSV_COLUMNS[1:])])
     return buf.getvalue()

@@ -4,10 +4,16 @@ Only ``yaml`` safe loading is used: a rule or profile file can describe data, ne
 Timestamps are not resolved, so ``2024-01-08`` stays a string and is read by our own date code
 (PyYAML would otherwise turn it into a ``date`` and ``2024-02-30`` into a crash).
 Duplicate keys are an error rather than the silent "last one wins" of plain PyYAML.
+
+Bounded: a file must be a regular file of at most ``MAX_BYTES`` (a FIFO or ``/dev/zero`` is
+refused before it is opened), and aliases (``*name``) are refused, since they add nothing to a
+rule or profile and are how a few hundred bytes expand into gigabytes.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +33,8 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 Path_ = tuple[str | int, ...]
+
+MAX_BYTES = 1 << 20  # 1 MiB: the largest rule file today is under 10 KiB
 
 
 class YamlFileError(ValueError):
@@ -58,17 +66,16 @@ def load_yaml(path: Path | str, text: str | None = None) -> YamlDocument:
     """Load one YAML document safely, recording lines; raise ``YamlFileError`` with file:line."""
     name = str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise YamlFileError(f"{name}: cannot read file ({exc.__class__.__name__})") from None
+        text = _read_bounded(Path(path), name)
+    elif len(text) > MAX_BYTES:
+        raise YamlFileError(f"{name}: larger than {MAX_BYTES} bytes")
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(name, None, {(): 1})
         lines: dict[Path_, int] = {(): node.start_mark.line + 1}
-        _walk(loader, node, (), lines, name)
+        _walk(loader, node, (), lines, name, set())
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -81,10 +88,39 @@ def load_yaml(path: Path | str, text: str | None = None) -> YamlDocument:
     return YamlDocument(name, data, lines)
 
 
-def _walk(loader: Any, node: yaml.Node, path: Path_, lines: dict[Path_, int], name: str) -> None:
+def _read_bounded(path: Path, name: str) -> str:
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise YamlFileError(f"{name}: not a regular file")
+        if info.st_size > MAX_BYTES:
+            raise YamlFileError(f"{name}: larger than {MAX_BYTES} bytes")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise YamlFileError(f"{name}: cannot read file ({exc.__class__.__name__})") from None
+    if len(data) > MAX_BYTES:
+        raise YamlFileError(f"{name}: larger than {MAX_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise YamlFileError(f"{name}: not UTF-8 text") from None
+
+
+def _walk(loader: Any, node: yaml.Node, path: Path_, lines: dict[Path_, int], name: str,
+          seen_nodes: set[int]) -> None:
+    # an alias makes the composer hand out the same node object again
+    if id(node) in seen_nodes:
+        raise YamlFileError(f"{name}:{node.start_mark.line + 1}: aliases (*name) are not "
+                            "allowed in rule and profile files; write the value out")
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
+            if id(key_node) in seen_nodes:
+                raise YamlFileError(f"{name}:{key_node.start_mark.line + 1}: aliases (*name) "
+                                    "are not allowed in rule and profile files")
+            seen_nodes.add(id(key_node))
             key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if isinstance(key, (dict, list)):
@@ -96,9 +132,9 @@ def _walk(loader: Any, node: yaml.Node, path: Path_, lines: dict[Path_, int], na
             seen[key] = line
             child = (*path, key)
             lines[child] = line
-            _walk(loader, value_node, child, lines, name)
+            _walk(loader, value_node, child, lines, name, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = (*path, i)
             lines[child] = item.start_mark.line + 1
-            _walk(loader, item, child, lines, name)
+            _walk(loader, item, child, lines, name, seen_nodes)
