@@ -9,6 +9,7 @@ hand-refreshed holiday lists other validators keep are never needed.
 from engine.calendar.arithmetic import (
     FIRST_YEAR,
     LAST_YEAR,
+    MAX_DURATION,
     UNITS,
     CalendarRangeError,
     Duration,
@@ -24,6 +25,7 @@ from engine.calendar.arithmetic import (
 __all__ = [
     "FIRST_YEAR",
     "LAST_YEAR",
+    "MAX_DURATION",
     "UNITS",
     "CalendarRangeError",
     "Duration",

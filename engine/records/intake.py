@@ -22,7 +22,7 @@ import orjson
 from pydantic import ValidationError
 
 from engine.records.caseview import instant, local_day
-from engine.records.models import EVENT_DATE_FIELDS, EVENT_TYPES, FORMAT, parse_record
+from engine.records.models import EVENT_DATE_FIELDS, EVENT_TYPES, FORMAT, validate_json
 from engine.records.problems import Problem
 
 
@@ -188,7 +188,8 @@ def shape(value: Any) -> str:
         if not value.strip():
             return f"a string of {len(value)} blank character{'s' if len(value) > 1 else ''}"
         digits = " of digits" if value.isdigit() else ""
-        return f"a {len(value)}-character string{digits}"
+        article = "an" if str(len(value))[0] == "8" or len(value) in (11, 18) else "a"
+        return f"{article} {len(value)}-character string{digits}"
     if isinstance(value, list):
         return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
     if isinstance(value, dict):
@@ -355,9 +356,9 @@ def _known_keys(record: dict[str, Any]) -> int:
         value = record.get(part)
         if isinstance(value, dict):
             n += len(value)
-    for ev in record["events"]:
+    for ev in record.get("events", ()):
         n += len(ev)
-    for ep in record["episodes"]:
+    for ep in record.get("episodes", ()):
         n += len(ep)
         household = ep.get("household")
         if isinstance(household, list):
@@ -432,11 +433,13 @@ def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Inta
     if raw.problem is not None:
         return Intake(raw.source, None, None, [raw.problem], [])
     try:
-        record = parse_record(raw.data)
+        record = validate_json(raw.data)
     except ValidationError as exc:
         return Intake(raw.source, _case_id_of(raw.data), None,
                       validation_problems(exc, raw.source), [])
     problems = duplicate_key_problems(raw.data, record, raw.source)
+    record.setdefault("events", [])
+    record.setdefault("episodes", [])
     problems += integrity_problems(record, raw.source)
     if problems:
         return Intake(raw.source, record["case_id"], None, problems, [])

@@ -364,12 +364,18 @@ def parse_record(data: bytes) -> dict[str, Any]:
     The quick adapter is tried first; anything it rejects (an unknown event type, or a real
     error) is validated again by the reference adapter, which keeps unknown types and gives
     the error locations."""
+    record = validate_json(data)
+    record.setdefault("events", [])
+    record.setdefault("episodes", [])
+    return record
+
+
+def validate_json(data: bytes) -> dict[str, Any]:
+    """``parse_record`` without filling in the empty lists: exactly the keys the text had."""
     try:
         record: dict[str, Any] = _FAST.validate_json(data)
     except ValidationError:
         record = RECORD.validate_json(data)
-    record.setdefault("events", [])
-    record.setdefault("episodes", [])
     return record
 
 

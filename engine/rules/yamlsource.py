@@ -69,13 +69,14 @@ def load_yaml(path: Path | str, text: str | None = None) -> YamlDocument:
         text = _read_bounded(Path(path), name)
     elif len(text) > MAX_BYTES:
         raise YamlFileError(f"{name}: larger than {MAX_BYTES} bytes")
+    _refuse_aliases(text, name)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(name, None, {(): 1})
         lines: dict[Path_, int] = {(): node.start_mark.line + 1}
-        _walk(loader, node, (), lines, name, set())
+        _walk(loader, node, (), lines, name)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -107,20 +108,22 @@ def _read_bounded(path: Path, name: str) -> str:
         raise YamlFileError(f"{name}: not UTF-8 text") from None
 
 
-def _walk(loader: Any, node: yaml.Node, path: Path_, lines: dict[Path_, int], name: str,
-          seen_nodes: set[int]) -> None:
-    # an alias makes the composer hand out the same node object again
-    if id(node) in seen_nodes:
-        raise YamlFileError(f"{name}:{node.start_mark.line + 1}: aliases (*name) are not "
-                            "allowed in rule and profile files; write the value out")
-    seen_nodes.add(id(node))
+def _refuse_aliases(text: str, name: str) -> None:
+    """Scan the event stream (linear, nothing expanded) for the first ``*alias``."""
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else 1
+                raise YamlFileError(f"{name}:{line}: aliases (*name) are not allowed in rule "
+                                    "and profile files; write the value out")
+    except yaml.MarkedYAMLError:
+        return  # reported, with its line, by the full load that follows
+
+
+def _walk(loader: Any, node: yaml.Node, path: Path_, lines: dict[Path_, int], name: str) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            if id(key_node) in seen_nodes:
-                raise YamlFileError(f"{name}:{key_node.start_mark.line + 1}: aliases (*name) "
-                                    "are not allowed in rule and profile files")
-            seen_nodes.add(id(key_node))
             key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             if isinstance(key, (dict, list)):
@@ -132,9 +135,9 @@ def _walk(loader: Any, node: yaml.Node, path: Path_, lines: dict[Path_, int], na
             seen[key] = line
             child = (*path, key)
             lines[child] = line
-            _walk(loader, value_node, child, lines, name, seen_nodes)
+            _walk(loader, value_node, child, lines, name)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = (*path, i)
             lines[child] = item.start_mark.line + 1
-            _walk(loader, item, child, lines, name, seen_nodes)
+            _walk(loader, item, child, lines, name)

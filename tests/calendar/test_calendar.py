@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from engine.calendar import (
     FIRST_YEAR,
     LAST_YEAR,
+    MAX_DURATION,
     UNITS,
     CalendarRangeError,
     Duration,
@@ -866,10 +867,19 @@ def test_duration_str_is_canonical_text(text: str) -> None:
 
 
 @generated
-@given(st.integers(min_value=0, max_value=10_000), st.sampled_from(UNITS))
-def test_duration_str_round_trips(value: int, unit: str) -> None:
+@given(st.data(), st.sampled_from(UNITS))
+def test_duration_str_round_trips(data: st.DataObject, unit: str) -> None:
+    value = data.draw(st.integers(min_value=0, max_value=MAX_DURATION[unit]))
     d = Duration(value, unit)
     assert Duration.parse(str(d)) == d
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_duration_cap_is_100_years_in_every_unit(unit: str) -> None:
+    """Each unit's cap is 100 years, within a unit's rounding (docs/decisions/0005)."""
+    Duration(MAX_DURATION[unit], unit)
+    with pytest.raises(DurationError, match="100 years"):
+        Duration(MAX_DURATION[unit] + 1, unit)
 
 
 # ---------------------------------------------------------------------------------------------
