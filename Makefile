@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-durable clean
+.PHONY: demo test lint bench bench-durable fuzz clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 	$(BIN)/casecheck rules lint
 	$(BIN)/casecheck rules test
 	$(BIN)/pytest
+
+# The long fuzzing profile (issue 9): 100,000 mutated records through intake and evaluation.
+fuzz: $(STAMP)
+	CASECHECK_FUZZ=100000 $(BIN)/pytest tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 bench: $(STAMP)
 	$(BIN)/python bench/sweep.py
