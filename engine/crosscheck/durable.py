@@ -595,11 +595,12 @@ def _outcomes(results: list[tuple[Any, ...]], n_anchors: int) -> dict[int, tuple
 
 
 def _encode(item: Item, names: list[str]) -> dict[str, Any]:
-    """The fields a rule tests, as ``f_<name>``; a missing or null field is left out."""
+    """The fields a rule tests, as ``f_<name>``; a missing, null or blank field is left out
+    (Ruling 8: blank text is not recorded)."""
     out: dict[str, Any] = {}
     for name in names:
         value = item.fields.get(name)
-        if value is None:
+        if value is None or (isinstance(value, str) and not value.strip()):
             continue
         if isinstance(value, (date, datetime)):
             value = value.isoformat()

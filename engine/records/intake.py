@@ -199,6 +199,20 @@ def unknown_type_warnings(record: dict[str, Any], source: str,
     return out
 
 
+def dangling_ref_warnings(record: dict[str, Any], source: str) -> list[Problem]:
+    """Each event whose ``ref`` names an id not in the record (Ruling 2): the ref is ignored and
+    the event is matched by date, so say so, naming the id (ids carry no content)."""
+    ids = {item["id"] for kind in ("episodes", "events") for item in record[kind]}
+    out: list[Problem] = []
+    for i, ev in enumerate(record["events"]):
+        ref = ev.get("ref")
+        if ref is not None and ref not in ids:
+            out.append(Problem(f"ref {ref!r} names no event or episode in the record (ignored)",
+                               pointer=f"/events/{i}/ref", source=source,
+                               expected="the id of an event or episode in the record"))
+    return out
+
+
 def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Intake:
     try:
         record = parse_record(raw.data)
@@ -209,4 +223,5 @@ def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Inta
     if problems:
         return Intake(raw.source, record["case_id"], None, problems, [])
     return Intake(raw.source, record["case_id"], record, [],
-                  unknown_type_warnings(record, raw.source, known_events))
+                  unknown_type_warnings(record, raw.source, known_events)
+                  + dangling_ref_warnings(record, raw.source))
