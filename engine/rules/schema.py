@@ -248,7 +248,8 @@ class Selector(Strict):
             )
         if self.member_turning and "age_at_least" not in (self.member_where or {}):
             raise PydanticCustomError(
-                "selector", "member_turning needs member_where: {{age_at_least: N}}", {}
+                "selector", "member_turning needs member_where: {example}",
+                {"example": "{age_at_least: N}"},
             )
         if self.strictly_after and self.allow_before:
             raise PydanticCustomError(
