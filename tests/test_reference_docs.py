@@ -111,3 +111,28 @@ def test_readme_layout_table_matches_the_tree() -> None:
     assert not missing, f"rooms missing from the README layout table: {missing}"
     absent = [p for p in listed if not (ROOT / p.split("<", 1)[0]).exists()]
     assert not absent, f"README layout lists paths that do not exist: {absent}"
+
+
+CITED_CASE = re.compile(r"`(?P<rule>(?:ENG|PRC)(?:-[A-Z0-9]+)+)::(?P<case>[a-z0-9_]+)`")
+CITED_TEST = re.compile(r"`(?P<file>tests/[\w/]+\.py)::(?P<func>test_\w+)`")
+
+
+def test_every_ruling_names_tests_that_exist() -> None:
+    """semantics.md and decision 0003 cite rule cases and unit tests; each one must exist, and
+    each ruling heading in semantics.md must name at least one ("Covered by")."""
+    cases = {(d["id"], t["name"]) for path in ROOT.glob("rules/*/*.yaml")
+             for d in [yaml.safe_load(path.read_text(encoding="utf-8"))]
+             for t in d.get("tests") or []}
+    semantics = (ROOT / "docs" / "semantics.md").read_text(encoding="utf-8")
+    for page in (semantics,
+                 (ROOT / "docs" / "decisions" / "0003-rulings-on-matching.md").read_text()):
+        for m in CITED_CASE.finditer(page):
+            assert (m["rule"], m["case"]) in cases, f"{m['rule']}::{m['case']} is not a rule case"
+        for m in CITED_TEST.finditer(page):
+            source = (ROOT / m["file"]).read_text(encoding="utf-8")
+            assert f"def {m['func']}(" in source, f"{m['file']}::{m['func']} does not exist"
+    rulings = semantics.split("## Rulings on matching", 1)[1].split("\n## ", 1)[0]
+    sections = re.split(r"^### Ruling \d+", rulings, flags=re.MULTILINE)[1:]
+    assert len(sections) == 8
+    for n, section in enumerate(sections, 1):
+        assert "Covered by:" in section and "`" in section.split("Covered by:", 1)[1], n

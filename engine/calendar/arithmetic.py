@@ -144,6 +144,13 @@ def age_on(date_of_birth: date, on: date) -> int:
     return years
 
 
+def birthday(date_of_birth: date, years: int) -> date:
+    """The day a person born on ``date_of_birth`` turns ``years`` (29 February: 1 March in
+    years that are not leap years), so that ``age_on(dob, birthday(dob, n)) == n``."""
+    year = date_of_birth.year + years
+    return date(year, *_birthday_in(date_of_birth, year))
+
+
 def _birthday_in(date_of_birth: date, year: int) -> tuple[int, int]:
     if date_of_birth.month == 2 and date_of_birth.day == 29:
         try:

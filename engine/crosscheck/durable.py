@@ -40,8 +40,8 @@ from typing import Any
 from engine.calendar import CalendarRangeError, Duration, WorkingCalendar
 from engine.evaluate.evaluator import RuleMeta, RuleNotEvaluated, RuleSet
 from engine.evaluate.findings import CaseResult
-from engine.evaluate.obligation import Clock, Obligation, deadline_from
-from engine.records.caseview import CaseView, Item, instant, local_day
+from engine.evaluate.obligation import Clock, Obligation, compile_where, deadline_from
+from engine.records.caseview import UK, CaseView, Item, instant, local_day
 from engine.records.models import team_of
 from engine.records.problems import Problem
 from engine.rules.rulebook import RuleLibrary, load_library, resolve_params
@@ -120,6 +120,7 @@ class FollowUpSpec:
     target_field: str | None
     limit: Duration
     allow_before: Duration | None
+    strictly_after: bool = False
 
     @property
     def anchor_types(self) -> tuple[str, ...]:
@@ -151,6 +152,7 @@ def compile_spec(rule: RuleFile, params: dict[str, Any]) -> FollowUpSpec:
         target_field=target.field,
         limit=limit,
         allow_before=_duration(target.allow_before, params),
+        strictly_after=target.strictly_after,
     )
 
 
@@ -228,17 +230,21 @@ def _matching_rules(spec: FollowUpSpec, act: _Actions) -> dict[str, Any]:
         # segfaulted in the C core on a one-anchor, one-target case.
         return _and({"kind": "anchor"}, {"seq": {"k": "at"}}, *extra)
 
+    # Ruling 1: on the earliest day itself, times decide when both sides carry one; the
+    # adapter folds day and time into one position each (see ``_positions``)
+    after = ({"$gt": {"pos_lo": {"a": "from"}}} if spec.strictly_after
+             else {"$gte": {"pos_hi": {"a": "from"}}})
+
     def fitting(*extra: dict[str, Any]) -> dict[str, Any]:
         # matched by date: on or after the anchor (or its allow_before date), never the anchor
-        return _and({"kind": "target"}, *w_t, {"$gte": {"day": {"a": "earliest"}}},
-                    {"$neq": {"tid": {"a": "aid"}}}, *extra)
+        return _and({"kind": "target"}, *w_t, after, {"$neq": {"tid": {"a": "aid"}}}, *extra)
 
     def fitting_ref(*extra: dict[str, Any]) -> dict[str, Any]:
         # named by ref: satisfies the obligation whatever its date (semantics.md)
         return _and({"kind": "target"}, *w_t, {"$neq": {"tid": {"a": "aid"}}}, *extra)
 
     by_ref = ({"refkind": 2}, {"ref": {"a": "aid"}})  # names this anchor
-    loose = ({"$lt": {"refkind": 2}},)  # names nothing, or nothing of the anchor's kind
+    loose = ({"$lt": {"refkind": 2}},)  # names no anchor of this rule (Ruling 2)
     earlier = {"$lt": {"seq": {"t": "seq"}}}
     cursor = {"k": {"kind": "cursor"}}
     # WORKAROUND (issue #5): $not gave wrong results for some assertion orders unless the $not
@@ -494,15 +500,19 @@ class DurableEngine:
             except CalendarRangeError as exc:
                 fact["clock"], fact["earliest"] = 2, a.day.toordinal()
                 errors[seq] = exc
+            fact["from"] = _anchor_position(a, fact["earliest"], spec.strictly_after)
             facts[fact["id"]] = fact
-        anchor_types = set(spec.anchor_types)
+        # which anchors a ref may bind to is worked out here
+        # (the anchors of the rule's type that pass its 'where', Ruling 2), as a flag on the
+        # target; durable-rules still joins the target to the anchor its ref names
+        qualifies = compile_where(spec.anchor_where) or (lambda it: True)
+        anchor_ids = {a.id for a in anchors if qualifies(a)}
         for seq, t in enumerate(targets):
             refkind = 0
             if t.ref is not None:
-                named = view.lookup(t.ref)
-                refkind = 2 if named is not None and named.type in anchor_types else 1
+                refkind = 2 if t.ref in anchor_ids else 1
             fact = {"sid": sid, "id": f"t{seq}", "kind": "target", "seq": seq, "tid": t.id,
-                    "day": t.day.toordinal(), "refkind": refkind,
+                    "day": t.day.toordinal(), "refkind": refkind, **_positions(t),
                     **_encode(t, list(spec.target_where))}
             if t.ref is not None:
                 fact["ref"] = t.ref
@@ -599,12 +609,43 @@ def _outcomes(results: list[tuple[Any, ...]], n_anchors: int) -> dict[int, tuple
     return seen
 
 
+_DAY = 100_000  # more seconds than the longest local day (25 hours)
+
+
+def _seconds_into(it: Item) -> int:
+    """Seconds from the start of the item's local day to its instant (it has a time)."""
+    assert it.at is not None
+    local = it.at.astimezone(UK)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(local.timestamp() - midnight.timestamp())
+
+
+def _anchor_position(anchor: Item, earliest: int, strictly: bool) -> int:
+    """Ruling 1 as one number: the earliest day, and on that day the anchor's time when it
+    has one; with no time, every target of that day passes (on or after) or none (strictly
+    after).  Compared with a target's ``_positions``."""
+    timed = anchor.at is not None and earliest == anchor.day.toordinal()
+    if strictly:
+        return earliest * _DAY + (_seconds_into(anchor) if timed else _DAY - 1)
+    return earliest * _DAY + (_seconds_into(anchor) if timed else 0)
+
+
+def _positions(t: Item) -> dict[str, int]:
+    """A target's day and time as one number: ``pos_hi`` puts a target with no time last in
+    its day (it passes on or after), ``pos_lo`` first (it is never strictly after)."""
+    base = t.day.toordinal() * _DAY
+    if t.at is None:
+        return {"pos_hi": base + _DAY - 1, "pos_lo": base}
+    return {"pos_hi": base + _seconds_into(t), "pos_lo": base + _seconds_into(t)}
+
+
 def _encode(item: Item, names: list[str]) -> dict[str, Any]:
-    """The fields a rule tests, as ``f_<name>``; a missing or null field is left out."""
+    """The fields a rule tests, as ``f_<name>``; a missing, null or blank field is left out
+    (Ruling 8: blank text is not recorded)."""
     out: dict[str, Any] = {}
     for name in names:
         value = item.fields.get(name)
-        if value is None:
+        if value is None or (isinstance(value, str) and not value.strip()):
             continue
         if isinstance(value, (date, datetime)):
             value = value.isoformat()

@@ -91,6 +91,8 @@ def compile_rule(loaded: LoadedRule, library: RuleLibrary,
             member_min_age=min_age,
             member_field=r.target.member_field,
             for_each_member=r.anchor.for_each == "household",
+            member_turning=r.anchor.member_turning,
+            strictly_after=r.target.strictly_after,
         )
         produce = {"met", "late", "overdue", "due_soon", "pending"}
         if compiled.for_each_member and min_age is not None:
@@ -117,9 +119,16 @@ def compile_rule(loaded: LoadedRule, library: RuleLibrary,
                 previous_after_first=_duration(w.previous_after_first, params) if w else None,
                 episode=compile_where(w.episode) if w else None,
             ))
+        start_rule = None
+        if r.start_from is not None:
+            start_rule = compile_rule(library.rules[r.start_from], library, overrides)
+            assert isinstance(start_rule, FollowUp)
+            events |= start_rule.event_types
+            episodes |= start_rule.episode_types
         compiled = Schedule(rule_id=r.id, over=_source(r.over), target=_source(r.target),
                             intervals=choices,
-                            start_event=_source(r.start) if r.start else None)
+                            start_event=_source(r.start) if r.start else None,
+                            start_rule=start_rule)
         produce = {"met", "late", "overdue", "due_soon", "pending"}
         if any(c.needs_age for c in choices):
             produce.add("insufficient_data")

@@ -6,10 +6,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from engine.calendar import Duration, WorkingCalendar, age_on
+from engine.calendar import Duration, WorkingCalendar, age_on, birthday
 from engine.records.caseview import CaseView, Item, instant, local_day
 
-from .obligation import Clock, CompiledRule, Obligation, Source, deadline_from
+from .obligation import (
+    Clock,
+    CompiledRule,
+    Obligation,
+    Source,
+    before,
+    deadline_from,
+    named_ids,
+)
 from .schedule import Schedule
 
 
@@ -31,6 +39,8 @@ class FollowUp(CompiledRule):
     member_min_age: int | None = None
     member_field: str | None = None
     for_each_member: bool = False
+    member_turning: bool = False
+    strictly_after: bool = False
     kind: str = "follow-up"
 
     def _anchors(self, view: CaseView) -> Iterator[tuple[Item, str | None, date | None]]:
@@ -46,13 +56,16 @@ class FollowUp(CompiledRule):
         if not anchors:
             return []
         targets = self.target.items(view) if self.target is not None else []
-        anchor_ids = {a.id for a, _, _ in anchors}
+        # Ruling 2: a ref binds only when it names an anchor of this rule (for a period, any
+        # of its episodes); a ref to anything else is ignored and the target matched by date
+        owner = {name: a.id for a, _, _ in anchors for name in named_ids(a)}
         by_ref: dict[str, list[Item]] = {}
         loose: list[Item] = []
         for t in targets:
-            if t.ref is not None and t.ref in anchor_ids:
-                by_ref.setdefault(t.ref, []).append(t)
-            elif t.ref is None or not self._names_other_anchor_kind(t.ref, view):
+            bound = owner.get(t.ref) if t.ref is not None else None
+            if bound is not None:
+                by_ref.setdefault(bound, []).append(t)
+            else:
                 loose.append(t)
         used: set[int] = set()
         cancels = self.cancel_event.items(view) if self.cancel_event is not None else []
@@ -61,6 +74,7 @@ class FollowUp(CompiledRule):
         for i, (anchor, member, member_dob) in enumerate(anchors):
             unit = self.limit.unit if self.limit else "days"
             ob = Obligation(self.rule_id, anchor, None, unit=unit, member=member, limit=self.limit)
+            clock_from: Item | None = None
             if member is not None and self.member_min_age is not None:
                 if member_dob is None:
                     ob.fixed_status = "insufficient_data"
@@ -68,7 +82,13 @@ class FollowUp(CompiledRule):
                     out.append(ob)
                     continue
                 if age_on(member_dob, anchor.day) < self.member_min_age:
-                    continue
+                    turns = birthday(member_dob, self.member_min_age)
+                    if not self.member_turning or turns > (anchor.end or view.as_of):
+                        continue
+                    # turning the age during the episode: the clock starts at that birthday,
+                    # the finding's anchor stays the episode (with the member)
+                    clock_from = Item(anchor.id, anchor.type, turns, None, None, {},
+                                      anchor.pointer, end=anchor.end)
             if self.target_field is not None:
                 if not self._set_deadline(ob, anchor, view, cal):
                     continue
@@ -81,21 +101,23 @@ class FollowUp(CompiledRule):
                 out.append(ob)
                 continue
 
-            earliest = self._earliest(anchor, cal)
-            chosen = self._pick(anchor, member, earliest, by_ref, loose, used)
+            start = clock_from or anchor
+            earliest = self._earliest(start, cal)
+            chosen = self._pick(anchor, start, member, earliest, by_ref, loose, used)
 
             if self.superseded and i + 1 < len(anchors):
                 nxt = anchors[i + 1][0]
-                if chosen is None or nxt.day < chosen.day:
+                if chosen is None or before(nxt, chosen):
                     # a new anchor before this one was satisfied replaces it; targets that
                     # named the old anchor now count for the new one
                     by_ref.setdefault(nxt.id, [])[:0] = by_ref.pop(anchor.id, [])
                     continue
-            if not self._set_deadline(ob, anchor, view, cal):
+            if not self._set_deadline(ob, start, view, cal):
                 continue
             if ob.fixed_status is None and ob.due is not None:
-                cancel_day = self._cancel_day(anchor, ob.due, cancels)
-                if cancel_day is not None and (chosen is None or cancel_day < chosen.day):
+                cancel = self._cancel(anchor, ob.due, cancels)
+                # Ruling 3: an obligation satisfied on or before the cancellation stays
+                if cancel is not None and (chosen is None or before(cancel, chosen)):
                     continue
             if chosen is not None:
                 used.add(id(chosen))
@@ -103,31 +125,18 @@ class FollowUp(CompiledRule):
             out.append(ob)
         return out
 
-    def _earliest(self, anchor: Item, cal: WorkingCalendar) -> date:
-        """The first day a target may fall on: the anchor's day, or earlier by allow_before."""
+    def _earliest(self, start: Item, cal: WorkingCalendar) -> date:
+        """The first day a target may fall on: the clock's day, or earlier by allow_before."""
         if self.allow_before is not None:
-            return cal.subtract(anchor.day, self.allow_before)
-        return anchor.day
+            return cal.subtract(start.day, self.allow_before)
+        return start.day
 
-    def _names_other_anchor_kind(self, ref: str, view: CaseView) -> bool:
-        """True when ``ref`` names an item of the anchor's kind that is not one of this rule's
-        anchors (e.g. an interview naming an 'absent' episode): the target belongs to that item.
-        A ref to something of another kind (a core group naming its ICPC) does not bind it."""
-        if self.anchor.period:
-            return False
-        item = view.lookup(ref)
-        if item is None:
-            return False
-        if self.anchor.event is not None:
-            return item.type == self.anchor.event
-        return item.type in self.anchor.episodes
-
-    def _pick(self, anchor: Item, member: str | None, earliest: date,
+    def _pick(self, anchor: Item, start: Item, member: str | None, earliest: date,
               by_ref: dict[str, list[Item]], loose: list[Item], used: set[int]) -> Item | None:
         def fits(t: Item, dated: bool) -> bool:
             if id(t) in used or t is anchor or t.id == anchor.id:
                 return False
-            if dated and t.day < earliest:
+            if dated and not self._on_or_after(t, start, earliest):
                 return False
             return member is None or t.fields.get(self.member_field or "") == member
 
@@ -140,6 +149,17 @@ class FollowUp(CompiledRule):
             if fits(t, dated=True):
                 return t
         return None
+
+    def _on_or_after(self, t: Item, start: Item, earliest: date) -> bool:
+        """Ruling 1: on or after the anchor compares times when both carry one, else dates;
+        ``strictly_after`` wants a later day, or a later time the same day."""
+        if self.strictly_after:
+            return before(start, t)
+        if t.day != earliest:
+            return t.day > earliest
+        if earliest != start.day or t.at is None or start.at is None:
+            return True
+        return t.at >= start.at
 
     def _set_deadline(self, ob: Obligation, anchor: Item, view: CaseView,
                       cal: WorkingCalendar) -> bool:
@@ -162,14 +182,14 @@ class FollowUp(CompiledRule):
         ob.due, ob.due_at = deadline_from(cal, started[0], started[1], self.limit)
         return True
 
-    def _cancel_day(self, anchor: Item, due: date, cancels: list[Item]) -> date | None:
-        """The first cancelling day: on or after the anchor and strictly before the deadline
+    def _cancel(self, anchor: Item, due: date, cancels: list[Item]) -> Item | None:
+        """The first cancellation: on or after the anchor and strictly before the deadline
         (semantics.md: "before the deadline"); on the deadline day the act was still due."""
-        days: list[date] = []
+        found: list[Item] = []
         if self.cancel_on_episode_end and anchor.end is not None and anchor.end < due:
-            days.append(anchor.end)
+            found.append(Item(anchor.id, "end", anchor.end, None, None, {}, anchor.pointer))
         for c in cancels:
             if anchor.day <= c.day < due:
-                days.append(c.day)
+                found.append(c)
                 break
-        return min(days) if days else None
+        return min(found, key=lambda c: c.day) if found else None

@@ -47,8 +47,17 @@ class Obligation:
 # selection
 
 
+def recorded(value: Any) -> Any:
+    """A field's value, or None when it is not recorded (Ruling 8: blank text is absent)."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
 def compile_where(where: dict[str, Any] | None) -> Predicate | None:
-    """A filter on item fields: equality, ``{not: v}``, ``{in: [...]}``, ``{present: bool}``."""
+    """A filter on item fields: equality, ``{not: v}``, ``{in: [...]}``, ``{present: bool}``.
+
+    Blank text counts as not recorded (Ruling 8) in every condition."""
     if not where:
         return None
     tests: list[Predicate] = []
@@ -56,14 +65,15 @@ def compile_where(where: dict[str, Any] | None) -> Predicate | None:
         if isinstance(cond, dict):
             op, arg = next(iter(cond.items()))
             if op == "not":
-                tests.append(lambda it, n=name, a=arg: it.fields.get(n) != a)
+                tests.append(lambda it, n=name, a=arg: recorded(it.fields.get(n)) != a)
             elif op == "in":
                 allowed = tuple(arg)
-                tests.append(lambda it, n=name, a=allowed: it.fields.get(n) in a)
+                tests.append(lambda it, n=name, a=allowed: recorded(it.fields.get(n)) in a)
             else:
-                tests.append(lambda it, n=name, a=arg: (it.fields.get(n) is not None) == a)
+                tests.append(
+                    lambda it, n=name, a=arg: (recorded(it.fields.get(n)) is not None) == a)
         else:
-            tests.append(lambda it, n=name, v=cond: it.fields.get(n) == v)
+            tests.append(lambda it, n=name, v=cond: recorded(it.fields.get(n)) == v)
     if len(tests) == 1:
         return tests[0]
     return lambda it: all(t(it) for t in tests)
@@ -96,18 +106,37 @@ class Source:
 
 def merge_periods(episodes: list[Item]) -> list[Item]:
     """Union of overlapping or touching episodes (next start no later than the day after the
-    previous end) as periods of involvement; each period takes its first episode's id."""
+    previous end) as periods of involvement (Ruling 5); each period takes its first episode's
+    id, and lists the ids of all its episodes in ``fields["episodes"]`` (for ``ref``)."""
     periods: list[Item] = []
     current: Item | None = None
     for ep in sorted(episodes, key=lambda it: (it.day, it.id)):
         if current is not None and (current.end is None or ep.day <= current.end + timedelta(1)):
             if current.end is not None and (ep.end is None or ep.end > current.end):
                 current.end = ep.end
+            current.fields["episodes"].append(ep.id)
             continue
-        current = Item(ep.id, "period", ep.day, None, None, {"types": ep.type}, ep.pointer,
+        current = Item(ep.id, "period", ep.day, None, None,
+                       {"types": ep.type, "episodes": [ep.id]}, ep.pointer,
                        end=ep.end, order=ep.order)
         periods.append(current)
     return periods
+
+
+def before(a: Item, b: Item) -> bool:
+    """Ruling 1: ``a`` comes strictly before ``b``: an earlier day, or the same day at an
+    earlier time when both carry a time."""
+    if a.day != b.day:
+        return a.day < b.day
+    return a.at is not None and b.at is not None and a.at < b.at
+
+
+def named_ids(anchor: Item) -> tuple[str, ...]:
+    """The ids a target's ``ref`` may name to bind to this anchor (Ruling 2): the anchor itself
+    or, for a period of involvement, any of its episodes."""
+    if anchor.type == "period":
+        return tuple(anchor.fields["episodes"])
+    return (anchor.id,)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,10 +164,12 @@ class Clock:
         for name in self.fields:
             if name in ("date", "start"):
                 return anchor.day, anchor.at
-            if name == "ref.date":
+            if name.startswith("ref.") and name.endswith(".date"):
+                # ref.date: whatever the ref names; ref.<type>.date: only an item of that type
+                kind = name[len("ref."):-len(".date")]
                 if anchor.ref:
                     ref = view.lookup(anchor.ref)
-                    if ref is not None:
+                    if ref is not None and (not kind or ref.type == kind):
                         return ref.day, ref.at
                 continue
             if name == "end" and anchor.end is not None:

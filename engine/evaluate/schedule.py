@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from engine.calendar import Duration, WorkingCalendar, age_on
 from engine.records.caseview import CaseView, Item
 
 from .obligation import CompiledRule, Obligation, Predicate, Source
+
+if TYPE_CHECKING:
+    from .followup import FollowUp
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Schedule(CompiledRule):
     target: Source
     intervals: list[IntervalChoice]
     start_event: Source | None = None
+    start_rule: FollowUp | None = None  # the start is the target that satisfied it, if any
     kind: str = "schedule"
 
     def _interval(self, n: int, previous: date, episode: Item, dob: date | None,
@@ -76,18 +81,30 @@ class Schedule(CompiledRule):
                 return choice.interval
         return None
 
+    def _satisfied_starts(self, view: CaseView, cal: WorkingCalendar) -> dict[str, str]:
+        """Episode id -> id of the start event that satisfied ``start_rule`` for it."""
+        if self.start_rule is None:
+            return {}
+        return {ob.anchor.id: ob.done_id for ob in self.start_rule.evaluate(view, cal)
+                if ob.done_id is not None}
+
     def _walk(self, view: CaseView, cal: WorkingCalendar, episode: Item,
-              project_to: int | None = None) -> Iterator[Obligation]:
+              project_to: int | None = None,
+              starts: dict[str, str] | None = None) -> Iterator[Obligation]:
         """The obligations of one episode in order.  With ``project_to``, carry on past an
-        unmet occurrence as if it were held on its due date, up to that occurrence."""
+        unmet occurrence as if it were held on its due date, up to that occurrence, and count
+        occurrences held within the episode even when their deadline fell after it ended."""
         last_day = episode.end
         start: Item = episode
         if self.start_event is not None:
-            firsts = [e for e in self.start_event.items(view)
+            events = self.start_event.items(view)
+            chosen = (starts or {}).get(episode.id)
+            held = [e for e in events if e.id == chosen]
+            firsts = [e for e in events
                       if e.day >= episode.day and (last_day is None or e.day <= last_day)]
-            if not firsts:
+            if not (held or firsts):
                 return
-            start = firsts[0]
+            start = (held or firsts)[0]
         targets = [t for t in self.target.items(view)
                    if t.day >= start.day and (last_day is None or t.day <= last_day)
                    and t is not start]
@@ -104,7 +121,8 @@ class Schedule(CompiledRule):
                                  fixed_status="insufficient_data", reason=interval)
                 return
             due = cal.add(previous, interval)
-            if last_day is not None and due > last_day:
+            if last_day is not None and due > last_day and (project_to is None
+                                                            or idx >= len(targets)):
                 return  # the episode ended before this one fell due
             ob = Obligation(self.rule_id, anchor, due, unit=interval.unit, occurrence=n,
                             clock_day=previous, limit=interval, stops=last_day)
@@ -124,15 +142,18 @@ class Schedule(CompiledRule):
 
     def evaluate(self, view: CaseView, cal: WorkingCalendar) -> list[Obligation]:
         out: list[Obligation] = []
-        for episode in self.over.items(view):
-            out.extend(self._walk(view, cal, episode))
+        episodes = self.over.items(view)
+        starts = self._satisfied_starts(view, cal) if episodes else {}
+        for episode in episodes:
+            out.extend(self._walk(view, cal, episode, starts=starts))
         return out
 
     def occurrence_deadline(self, view: CaseView, cal: WorkingCalendar, episode: Item,
                             n: int) -> date | str | None:
         """The date occurrence n was held if it has been, else its (projected) due date;
         a reason string when it cannot be decided; None when the episode ended first."""
-        for ob in self._walk(view, cal, episode, project_to=n):
+        starts = self._satisfied_starts(view, cal)
+        for ob in self._walk(view, cal, episode, project_to=n, starts=starts):
             if ob.fixed_status == "insufficient_data":
                 return ob.reason or "insufficient data"
             if ob.occurrence == n:

@@ -366,6 +366,20 @@ def _known_keys(record: dict[str, Any]) -> int:
     return n
 
 
+def dangling_ref_warnings(record: dict[str, Any], source: str) -> list[Problem]:
+    """Each event whose ``ref`` names an id not in the record (Ruling 2): the ref is ignored and
+    the event is matched by date, so say so, naming the id (ids carry no content)."""
+    ids = {item["id"] for kind in ("episodes", "events") for item in record[kind]}
+    out: list[Problem] = []
+    for i, ev in enumerate(record["events"]):
+        ref = ev.get("ref")
+        if ref is not None and ref not in ids:
+            out.append(Problem(f"ref {ref!r} names no event or episode in the record (ignored)",
+                               pointer=f"/events/{i}/ref", source=source,
+                               expected="the id of an event or episode in the record"))
+    return out
+
+
 def duplicate_key_problems(data: bytes, record: dict[str, Any],
                            source: str) -> list[Problem]:
     """JSON parsers keep the last of two equal keys; the format says a key appears once.
@@ -445,4 +459,5 @@ def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Inta
         return Intake(raw.source, record["case_id"], None, problems, [])
     return Intake(raw.source, record["case_id"], record, [],
                   unknown_type_warnings(record, raw.source, known_events)
-                  + order_warnings(record, raw.source))
+                  + order_warnings(record, raw.source)
+                  + dangling_ref_warnings(record, raw.source))

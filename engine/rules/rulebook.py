@@ -115,6 +115,12 @@ def load_library(rules_dir: Path = RULES_DIR, vocabulary: Vocabulary | None = No
 
 def _check_references(library: RuleLibrary) -> None:
     for loaded in list(library.rules.values()):
+        if loaded.rule.start_from is not None:
+            problem = _start_from_problem(library, loaded.rule)
+            if problem:
+                library.errors.append(f"{loaded.where('start_from')}: {problem}")
+                del library.rules[loaded.id]
+                continue
         ref = loaded.rule.deadline
         if ref is None:
             continue
@@ -125,6 +131,23 @@ def _check_references(library: RuleLibrary) -> None:
                 f"{did_you_mean(ref.schedule, set(library.rules))}"
             )
             del library.rules[loaded.id]
+
+
+def _start_from_problem(library: RuleLibrary, rule: RuleFile) -> str | None:
+    """Why a schedule's ``start_from`` cannot be used: it must name a follow-up rule anchored on
+    the starts of the schedule's episodes whose target is the schedule's ``start`` event."""
+    name = rule.start_from
+    other = library.rules.get(name or "")
+    if other is None or other.rule.kind != "follow-up":
+        return f"{name!r} is not a follow-up rule{did_you_mean(str(name), set(library.rules))}"
+    anchor, target = other.rule.anchor, other.rule.target
+    assert rule.over is not None and rule.start is not None
+    if (anchor is None or not anchor.episode or anchor.for_each
+            or sorted(anchor.episode_types) != sorted(rule.over.episode_types)):
+        return f"{name!r} must be anchored on the start of each episode the schedule is over"
+    if target is None or target.event != rule.start.event:
+        return f"{name!r} must have the schedule's start event ({rule.start.event}) as target"
+    return None
 
 
 def resolve_params(loaded: LoadedRule, overrides: dict[str, Any] | None) -> dict[str, Any]:

@@ -151,6 +151,29 @@ class Param(Strict):
         return _check_duration(v) if isinstance(v, str) else v
 
 
+def _check_clock(entry: str, sel: Selector, info: ValidationInfo) -> None:
+    """A clock entry: date, start, end, ref.date, ref.<event type>.date or a date field."""
+    if entry in ("date", "start", "end", "ref.date"):
+        return
+    if entry.startswith("ref.") and entry.endswith(".date"):
+        _check_event_type(entry[len("ref."):-len(".date")], info)
+        return
+    from engine.records.models import EVENT_DATE_FIELDS
+
+    if sel.event:  # the date fields this type declares
+        allowed = set(EVENT_DATE_FIELDS.get(sel.event, ())) & set(
+            _vocab(info).event_fields(sel.event))
+    else:
+        allowed = set().union(*EVENT_DATE_FIELDS.values())
+    if entry not in allowed:
+        raise PydanticCustomError(
+            "bad_clock",
+            "unknown clock '{entry}'; expected date, start, end, ref.date, ref.<event type>.date "
+            "or a date field{hint}",
+            {"entry": entry, "hint": did_you_mean(entry, allowed | {"date", "start", "end"})},
+        )
+
+
 class Selector(Strict):
     """What a clock is anchored on or what satisfies it: events, episode starts or periods."""
 
@@ -162,8 +185,10 @@ class Selector(Strict):
     clock: list[str] | None = None
     label: str | None = None
     allow_before: str | None = None
+    strictly_after: bool = False
     for_each: Literal["household"] | None = None
     member_where: dict[str, int] | None = None
+    member_turning: bool = False
     member_field: str | None = None
 
     @field_validator("event")
@@ -223,6 +248,19 @@ class Selector(Strict):
             raise PydanticCustomError(
                 "selector", "for_each: household needs episode: private_fostering", {}
             )
+        if self.member_turning and "age_at_least" not in (self.member_where or {}):
+            raise PydanticCustomError(
+                "selector", "member_turning needs member_where: {example}",
+                {"example": "{age_at_least: N}"},
+            )
+        if self.strictly_after and self.allow_before:
+            raise PydanticCustomError(
+                "selector", "strictly_after cannot be used with allow_before", {}
+            )
+        if self.strictly_after and not (self.event or self.episode):
+            raise PydanticCustomError("selector", "strictly_after needs event or episode", {})
+        for entry in self.clock or []:
+            _check_clock(entry, self, info)
         return self
 
     @property
@@ -345,6 +383,7 @@ class RuleFile(Strict):
     # schedule
     over: Selector | None = None
     start: Selector | None = None
+    start_from: str | None = Field(default=None, pattern=RULE_ID_RE.pattern)
     intervals: list[IntervalCase] | None = None
     # all but check
     target: Selector | None = None
@@ -396,7 +435,7 @@ class RuleFile(Strict):
                 "superseded",
                 "cancelled_by",
             },
-            "schedule": {"over", "start", "target", "intervals"},
+            "schedule": {"over", "start", "start_from", "target", "intervals"},
             "threshold": {"anchor", "target", "count", "window", "timescale"},
             "check": {"subject", "require"},
         }
@@ -417,6 +456,7 @@ class RuleFile(Strict):
             "window",
             "over",
             "start",
+            "start_from",
             "intervals",
             "subject",
             "require",
@@ -428,6 +468,10 @@ class RuleFile(Strict):
                     "'{key}' does not apply to a {kind} rule",
                     {"key": key, "kind": self.kind},
                 )
+        if self.start_from and not (self.start and self.start.event):
+            raise PydanticCustomError(
+                "missing_for_kind", "'start_from' needs 'start' with an event (the fallback)", {}
+            )
         if self.superseded and self.kind != "follow-up":
             raise PydanticCustomError("not_for_kind", "'superseded' applies to follow-up rules", {})
         if self.kind == "follow-up" and bool(self.timescale) == bool(self.deadline):

@@ -110,14 +110,17 @@ def _looked_after(c: _Case, start: int, end: int, eligible: bool, legal: str) ->
             c.add_target(CARE_PLAN, o + int(rand() * 5), "cpl-", "care_plan")
     c.plant_walk(CLA_REVIEW, la, ids, out)
 
-    # permanence plan by the second review: held, or else as due (from the first review's due
-    # date if it was not held); none needed if the episode ended before the second fell due
+    # permanence plan by the second review: held within the episode (even where ENG-CLA-REVIEW
+    # dropped it), or else as due (from the first review's due date if it was not held); none
+    # needed if the episode ended before the second fell due
     due1 = c.due(start, IV_WD20)
     by: int | None = None
-    if e is None or due1 <= e:
+    if len(days) >= 2:
+        by = days[1]
+    elif days or e is None or due1 <= e:
         due2 = c.due(days[0] if days else due1, IV_M3)
         if e is None or due2 <= e:
-            by = days[1] if len(days) >= 2 else due2
+            by = due2
     if by is not None:
         c.oblige(PERMANENCE, la, start, due=by)
     else:

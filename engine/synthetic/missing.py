@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .case import IV_WD5, LAST_DAY, MISSING_SHARE, QH, WD5, WD10, _Case, _months_on
+from .case import IV_WD5, MISSING_SHARE, QH, WD5, WD10, _Case, _months_on
 from .cin import _cin
 from .intake import _intake
 from .rules import MISSING_STRATEGY, PLAN_AFTER, RHI, RHI_SAFETY_PLAN
@@ -58,7 +58,7 @@ def _missing(c: _Case, start: int, limit: int, count: int) -> None:
         prev_end = end_q
         if mid is None:
             break
-        if ended and (missing or rand() < 0.3):
+        if ended and missing:
             r = rand()
             if r >= rhi_rate:
                 rq: int | None = end_q + 8 + int(rand() * (RHI_SAFE - 8))
@@ -83,14 +83,17 @@ def _missing(c: _Case, start: int, limit: int, count: int) -> None:
                 elif _rhi_due(end_q) < c.end:
                     c.plant(RHI, mid, "overdue")
         if missing and (awaiting is None or o > awaiting):
-            # episodes before the awaited discussion are not counted; after it the count restarts
+            # episodes up to the discussion are not counted (the open obligation absorbs them),
+            # and after it the count restarts; with no discussion, the obligation absorbs only
+            # episodes within one window (90 days) of its own, then a new count starts
+            # (Ruling 6: a later cluster opens its own obligation)
             if awaiting is not None:
                 recent, awaiting = [], None
             recent = [d for d in recent if d >= o - 90]
             recent.append(o)
             if len(recent) >= 3:
                 d = c.act(MISSING_STRATEGY, WD5, 0)
-                awaiting = LAST_DAY if d is None else o + d
+                awaiting = o + 90 if d is None else o + d
                 done = None
                 if d is not None and c.add(o + d, "sd-", "strategy_discussion",
                                            {"s47": False, "reason": "missing"}) is not None:

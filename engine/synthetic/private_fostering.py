@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine.calendar import add_months, age_on
+from engine.calendar import add_months, age_on, birthday
 
 from .case import IV_W6, IV_W12, IV_WD7, IV_WD20, WD20, _Case, _Iv, _schedule, _years_days
 from .intake import _intake
@@ -24,7 +24,7 @@ def _case_private_fostering(c: _Case, t: int) -> None:
         if i < 2:
             years = 25 + int(rand() * 40)
         elif rand() < 0.5:
-            years = 16 + int(rand() * 4)  # an older child of the household
+            years = 15 + int(rand() * 5)  # an older child (at 15, turning 16 during it)
         else:
             years = 3 + int(rand() * 12)
         member = f"hh-{i + 1}"
@@ -49,10 +49,16 @@ def _case_private_fostering(c: _Case, t: int) -> None:
     _schedule(c, PF_VISIT, pid, p, e, plan, "pfv-", "pf_visit",
               lambda: {"seen_alone": rand() < 0.7})
     for member, dob in members:
+        start = p
         if dob is not None and age_on(date.fromordinal(dob), date.fromordinal(p)) < 16:
-            continue  # no check needed (one with no date of birth is checked all the same)
+            # owed a check from the 16th birthday if that falls within the arrangement (and by
+            # the as-of date); the finding's anchor stays the arrangement
+            start = birthday(date.fromordinal(dob), 16).toordinal()
+            if start > (c.end if e is None else e):
+                continue  # no check needed (one with no date of birth is checked all the same)
         if dob is not None:
-            c.oblige(PF_DBS, pid, p, IV_WD20, member=member)
+            c.oblige(PF_DBS, pid, start, IV_WD20, member=member)
         d = c.act(PF_DBS, WD20, 2)
         if d is not None:
-            c.add_target(PF_DBS, p + d, "dbs-", "dbs_check", {"subject": member}, member=member)
+            c.add_target(PF_DBS, start + d, "dbs-", "dbs_check", {"subject": member},
+                         member=member)

@@ -24,6 +24,7 @@ from engine.calendar import (
     WorkingCalendar,
     add_months,
     age_on,
+    birthday,
     calendar_for,
     england_bank_holidays,
 )
@@ -691,6 +692,17 @@ def test_hours_after_a_date_time_are_real_elapsed_time_across_clock_change(
 )
 def test_age_on(born: str, on: str, expected: int) -> None:
     assert age_on(D(born), D(on)) == expected
+
+
+@pytest.mark.parametrize(("born", "years", "expected"), [
+    ("2008-01-09", 16, "2024-01-09"),
+    ("2008-02-29", 16, "2024-02-29"),
+    ("2008-02-29", 17, "2025-03-01"),
+])
+def test_birthday_is_the_first_day_of_that_age(born: str, years: int, expected: str) -> None:
+    day = birthday(D(born), years)
+    assert day == D(expected)
+    assert age_on(D(born), day) == years and age_on(D(born), day - ONE_DAY) == years - 1
 
 
 @generated

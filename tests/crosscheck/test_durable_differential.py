@@ -106,14 +106,21 @@ def boundary_records(draw: st.DrawFn) -> tuple[str, dict[str, Any], date]:
                 out[name] = value
         return out
 
-    # referrals an assessment's clock may start from (clock: [ref.date, date])
+    # referrals (and contacts, which must not move it) an assessment's clock may start from
+    # (clock: [ref.referral.date, date])
     referrals = []
-    if "ref.date" in clock:
+    if any(c.startswith("ref.") for c in clock):
         for _ in range(draw(st.integers(0, 2))):
             rid_ = f"r{next(ids)}"
             referrals.append(rid_)
-            events.append({"id": rid_, "type": "referral",
+            events.append({"id": rid_, "type": draw(st.sampled_from(["referral", "contact"])),
                            "date": _iso(BASE - timedelta(days=draw(st.integers(0, 20))))})
+
+    def timed(d: date) -> str:
+        # sometimes with a time, so that same-day order is decided by times (Ruling 1)
+        if draw(st.integers(0, 3)):
+            return _iso(d)
+        return f"{_iso(d)}T{draw(st.sampled_from([9, 13, 17])):02d}:00:00"
 
     # anchors: repeated, sometimes on the same day, some excluded by 'where'
     anchors: list[tuple[str, date, datetime | None]] = []
@@ -126,8 +133,8 @@ def boundary_records(draw: st.DrawFn) -> tuple[str, dict[str, Any], date]:
         start = day
         start_at: datetime | None = None
         if anchor_sel.event:
-            item["date"] = _iso(day)
-            if "ref.date" in clock and referrals and draw(st.booleans()):
+            item["date"] = timed(day) if "end" not in clock else _iso(day)
+            if referrals and draw(st.booleans()):
                 item["ref"] = draw(st.sampled_from([*referrals, "nowhere"]))
             wants_end = "end" in clock or "end" in (anchor_sel.where or {})
             if wants_end and draw(st.integers(0, 4)):
@@ -193,7 +200,7 @@ def boundary_records(draw: st.DrawFn) -> tuple[str, dict[str, Any], date]:
                     [0, 1, -1])))
                 item["date"] = stamp.isoformat()
             else:
-                item["date"] = _iso(when)
+                item["date"] = timed(when)
             ref = draw(st.sampled_from([None, None, "elsewhere", *decoys]))
             if ref is not None:
                 item["ref"] = ref

@@ -133,3 +133,58 @@ def test_all_errors_are_collected_not_just_the_first(tmp_path: Path) -> None:
     lib = load_library(tmp_path)
     assert len(lib.errors) == 2
     assert list(lib.rules) == ["LOC-C-OK"]
+
+
+# the language added for the rulings on matching (docs/rules.md)
+
+def test_clock_entries_are_checked(tmp_path: Path) -> None:
+    ok = GOOD.replace("anchor: {event: referral}",
+                      "anchor: {event: referral, clock: [ref.contact.date, date]}")
+    assert _library(tmp_path, ok).errors == []
+    bad = "anchor: {event: referral, clock: [ref.referal.date]}"
+    err = _only_error(tmp_path, GOOD.replace("anchor: {event: referral}", bad))
+    assert "unknown event type 'referal'" in err
+    err = _only_error(tmp_path, GOOD.replace("anchor: {event: referral}",
+                                             "anchor: {event: referral, clock: [completd]}"))
+    assert "unknown clock 'completd'" in err and "did you mean 'completed'" in err
+
+
+def test_strictly_after_is_checked(tmp_path: Path) -> None:
+    rule = GOOD.replace("target: {field: decision_date}",
+                        "target: {event: assessment, strictly_after: true}")
+    assert _library(tmp_path, rule).errors == []
+    err = _only_error(tmp_path, rule.replace("strictly_after: true",
+                                             "strictly_after: true, allow_before: 1 day"))
+    assert "strictly_after cannot be used with allow_before" in err
+    bad = "target: {field: decision_date, strictly_after: true}"
+    err = _only_error(tmp_path, GOOD.replace("target: {field: decision_date}", bad))
+    assert "strictly_after needs event or episode" in err
+
+
+def test_member_turning_needs_an_age(tmp_path: Path) -> None:
+    rule = GOOD.replace(
+        "anchor: {event: referral}",
+        "anchor: {episode: private_fostering, for_each: household, member_turning: true}")
+    err = _only_error(tmp_path, rule)
+    assert "member_turning needs member_where: {age_at_least: N}" in err
+
+
+def test_start_from_must_name_a_follow_up_on_the_same_episodes(tmp_path: Path) -> None:
+    schedule = """\
+    id: LOC-TEST-RULE
+    title: A test schedule for the loader
+    kind: schedule
+    summary: Reviews after the first assessment.
+    source: {document: Local standard, section: "1.1"}
+    over: {episode: looked_after}
+    start: {event: health_assessment, where: {kind: initial}}
+    start_from: ENG-CLA-IHA-20WD
+    target: {event: health_assessment, where: {kind: review}}
+    intervals:
+      - {interval: 12 months}
+    """
+    lib = _library(tmp_path, schedule)
+    assert any("'ENG-CLA-IHA-20WD' is not a follow-up rule" in e for e in lib.errors)
+    err = _only_error(tmp_path, schedule.replace("start: {event: health_assessment, where: "
+                                                 "{kind: initial}}\n    ", ""))
+    assert "'start_from' needs 'start' with an event" in err
