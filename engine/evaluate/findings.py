@@ -29,6 +29,11 @@ class Finding:
     evidence: list[str] = field(default_factory=list)
     unit: str = "days"  # what days_late counts: "working_days" or "days"
     clock_date: date | None = None  # when the clock started, if not the anchor's own date
+    # whether the obligation can still be acted on: True only for an open finding (overdue,
+    # not_met, due_soon, pending) whose governing episode or period of involvement is open at
+    # the as-of date; an open finding whose episode has closed is a historic one
+    actionable: bool = False
+    episode_end: date | None = None  # when the governing episode closed, if on or before as-of
 
 
 @dataclass(slots=True)

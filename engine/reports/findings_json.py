@@ -21,6 +21,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "message": f.message,
         "source": f.source,
         "title": f.title,
+        "actionable": f.actionable,
+        "episode_end": f.episode_end.isoformat() if f.episode_end else None,
     }
     if f.clock_date is not None and f.clock_date != f.anchor_date:
         out["clock_start"] = f.clock_date.isoformat()  # the due date counts from here
