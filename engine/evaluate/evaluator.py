@@ -113,8 +113,10 @@ class RuleSet:
 
         ``obligations`` replaces the compiled rules as the source of obligations (the durable
         engine uses it); statuses, lateness and messages stay the same."""
+        allocation = record.get("allocation") or {}
         result = CaseResult(record["case_id"], as_of, self.profile, evaluated=True,
-                            team=team_of(record))
+                            team=team_of(record), worker=allocation.get("worker"),
+                            manager=allocation.get("manager"))
         view = CaseView(record, as_of, self.event_types, self.episode_types)
         cal = self.calendar
         if not cal.first <= as_of <= cal.last:

@@ -42,6 +42,8 @@ class CaseResult:
     as_of: date
     profile: str
     team: str | None = None
+    worker: str | None = None  # the record's allocation, for drill-down views
+    manager: str | None = None
     findings: list[Finding] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)

@@ -55,11 +55,7 @@ def dashboard_data(conn: sqlite3.Connection, run_id: int | None = None,
         "rules": rows({rid: by_rule.get(rid, dict.fromkeys(STATUSES, 0)) for rid in rule_ids},
                       "rule"),
         "teams": rows(run_counts(conn, run["id"], "team"), "team"),
-        "overdue": [{"rule": rid, "overdue": o["overdue"],
-                     "mean_days_late": o["mean_days_late"],
-                     "longest_days_late": o["longest_days_late"]}
-                    for rid, o in sorted(overdue.items(), key=lambda kv: (-kv[1]["overdue"],
-                                                                           kv[0]))],
+        "overdue": sorted(overdue, key=lambda o: (-o["overdue"], o["rule"], o["unit"])),
         "trend": trend_runs,
         "rule_trend": rule_trend,
     }
@@ -89,10 +85,10 @@ def write_csv(data: dict[str, Any], folder: Path) -> list[Path]:
     tables["teams"] = (["run_id", "as_of", "team", *cols],
                        [[run["id"], run["as_of"], r["team"], *(r[c] for c in cols)]
                         for r in data["teams"]])
-    tables["overdue"] = (["run_id", "as_of", "rule", "overdue", "mean_days_late",
+    tables["overdue"] = (["run_id", "as_of", "rule", "unit", "overdue", "mean_days_late",
                           "longest_days_late"],
-                         [[run["id"], run["as_of"], r["rule"], r["overdue"], r["mean_days_late"],
-                           r["longest_days_late"]] for r in data["overdue"]])
+                         [[run["id"], run["as_of"], r["rule"], r["unit"], r["overdue"],
+                           r["mean_days_late"], r["longest_days_late"]] for r in data["overdue"]])
     tables["trend"] = (["run_id", "as_of", "profile", "ruleset_hash", "records_evaluated",
                         "records_rejected", *STATUSES, "breaches", "compliance_rate"],
                        [[r["id"], r["as_of"], r["profile"], r["ruleset_hash"],

@@ -47,6 +47,10 @@ def case_dict(result: CaseResult) -> dict[str, Any]:
         out["warnings"] = [w.as_dict() for w in result.warnings]
     if result.team is not None:
         out["team"] = result.team
+    if result.worker is not None:
+        out["worker"] = result.worker
+    if result.manager is not None:
+        out["manager"] = result.manager
     if result.source is not None:
         out["source"] = result.source
     return out

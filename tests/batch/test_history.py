@@ -333,7 +333,9 @@ def test_diff_shows_exactly_the_change(two_runs: Path) -> None:
     assert {i["finding_id"] for i in d["still_open"]} == open_before - {
         "EX-0001:ENG-CP-REVIEW:cp-1:#1"}
     assert d["still_open"]
-    assert d["counts"] == {"new": 1, "resolved": 1, "still_open": len(d["still_open"])}
+    assert d["counts"] == {"new": 1, "resolved": 1, "not_evaluated": 0,
+                           "still_open": len(d["still_open"])}
+    assert d["new"][0]["kind"] == "need_action" and d["resolved"][0]["kind"] == "done"
     new = d["new"][0]
     assert (new["case_id"], new["rule"], new["anchor_id"], new["due"], new["team"]) == (
         "FX-PF-0001", "ENG-ASSESSMENT-45WD", "asm-1", "2024-03-12", "Assessment East")
@@ -346,14 +348,15 @@ def test_diff_shows_exactly_the_change(two_runs: Path) -> None:
 
 def test_diff_text_and_csv(two_runs: Path) -> None:
     text = cli("diff", "--db", str(two_runs)).output
-    assert "new breaches 1, resolved 1, still open" in text
+    assert "new breaches 1, resolved 1, not evaluated 0, still open" in text
     assert "FX-PF-0001:ENG-ASSESSMENT-45WD:asm-1" in text and "met -> overdue" in text
     out = cli("diff", "--db", str(two_runs), "--format", "csv").output
     reader = csv.DictReader(io.StringIO(out))
     assert tuple(reader.fieldnames or ()) == ("category", "finding_id", "case_id", "rule",
                                               "anchor_id", "anchor_date", "occurrence",
                                               "member", "due", "status_before", "status_now",
-                                              "days_late", "team")
+                                              "days_late", "team", "kind", "unit", "worker",
+                                              "case_state", "reason_code")
     got = list(reader)
     assert [r["finding_id"] for r in got if r["category"] == "new"] == [
         "FX-PF-0001:ENG-ASSESSMENT-45WD:asm-1"]
@@ -463,7 +466,7 @@ def test_dashboard_csv_tables(two_runs: Path, tmp_path: Path) -> None:
         "rules": ["run_id", "as_of", "rule", "title", "counted", *history.STATUSES,
                   "compliance_rate"],
         "teams": ["run_id", "as_of", "team", "counted", *history.STATUSES, "compliance_rate"],
-        "overdue": ["run_id", "as_of", "rule", "overdue", "mean_days_late",
+        "overdue": ["run_id", "as_of", "rule", "unit", "overdue", "mean_days_late",
                     "longest_days_late"],
         "trend": ["run_id", "as_of", "profile", "ruleset_hash", "records_evaluated",
                   "records_rejected", *history.STATUSES, "breaches", "compliance_rate"],
