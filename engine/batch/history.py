@@ -53,7 +53,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -962,8 +962,11 @@ def diff_runs(conn: sqlite3.Connection, run: dict[str, Any],
         category = classify(sp, sr, ap, ar)
         if category is not None:
             emit(category, p, r)
+    reasons = current_reasons(conn)
     for items in lists.values():
         items.sort(key=lambda i: (i["rule"], i["case_id"], i["due"] or "", i["finding_id"]))
+        for i in items:
+            i["reason_code"] = reasons.get(i["finding_id"], {}).get("code")
 
     def summarise(key: str, before: dict[str, dict[str, int]],
                   now: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
@@ -995,3 +998,119 @@ def diff_runs(conn: sqlite3.Connection, run: dict[str, Any],
                              run_counts(conn, run["id"], "team")),
         **lists,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# retention
+
+
+def prune(conn: sqlite3.Connection, keep_days: int) -> dict[str, Any]:
+    """Forget the runs of each profile whose as-of date is more than ``keep_days`` before that
+    profile's latest as-of date; the earliest run kept becomes the base everything later is a
+    change from.  Recorded reasons are kept.  Then VACUUM gives the space back."""
+    removed = 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for (profile,) in conn.execute("SELECT DISTINCT profile FROM runs").fetchall():
+            latest = conn.execute("SELECT max(as_of) FROM runs WHERE profile = ? AND "
+                                  f"{_DONE}", (profile,)).fetchone()[0]
+            if latest is None:
+                continue
+            cutoff = (date.fromisoformat(latest) - timedelta(days=keep_days)).isoformat()
+            first = conn.execute(f"SELECT id, pos FROM runs WHERE profile = ? AND {_DONE} AND "
+                                 "as_of >= ? ORDER BY pos LIMIT 1", (profile, cutoff)).fetchone()
+            old = [r[0] for r in conn.execute("SELECT id FROM runs WHERE profile = ? AND pos < ?",
+                                              (profile, first["pos"]))]
+            if not old:
+                continue
+            base, base_run = first["pos"], first["id"]
+            keys = "SELECT id FROM finding_keys WHERE profile = ?"
+            conn.execute(
+                f"DELETE FROM finding_changes WHERE pos < ? AND key IN ({keys}) AND EXISTS ("
+                "SELECT 1 FROM finding_changes c2 WHERE c2.key = finding_changes.key AND "
+                "c2.pos > finding_changes.pos AND c2.pos <= ?)", (base, profile, base))
+            conn.execute(f"DELETE FROM finding_changes WHERE pos < ? AND status IS NULL AND "
+                         f"key IN ({keys})", (base, profile))
+            conn.execute(f"UPDATE finding_changes SET pos = ?, run_id = ? WHERE pos < ? AND "
+                         f"key IN ({keys})", (base, base_run, base, profile))
+            conn.execute(
+                "DELETE FROM case_changes WHERE profile = ? AND pos < ? AND EXISTS (SELECT 1 "
+                "FROM case_changes c2 WHERE c2.profile = case_changes.profile AND c2.case_id = "
+                "case_changes.case_id AND c2.pos > case_changes.pos AND c2.pos <= ?)",
+                (profile, base, base))
+            conn.execute("DELETE FROM case_changes WHERE profile = ? AND pos < ? AND "
+                         "state = 'absent'", (profile, base))
+            conn.execute("UPDATE case_changes SET pos = ?, run_id = ? WHERE profile = ? AND "
+                         "pos < ?", (base, base_run, profile, base))
+            conn.execute("DELETE FROM finding_keys WHERE profile = ? AND NOT EXISTS (SELECT 1 "
+                         "FROM finding_changes c WHERE c.key = finding_keys.id)", (profile,))
+            for i in range(0, len(old), 500):
+                chunk = old[i:i + 500]
+                marks = ", ".join("?" * len(chunk))
+                conn.execute(f"DELETE FROM run_counts WHERE run_id IN ({marks})", chunk)
+                conn.execute(f"DELETE FROM runs WHERE id IN ({marks})", chunk)
+            removed += len(old)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("VACUUM")
+    return {"runs_removed": removed, "runs_kept": conn.execute(
+        "SELECT count(*) FROM runs").fetchone()[0]}
+
+
+# ---------------------------------------------------------------------------------------------
+# recorded reasons
+
+
+def add_reason(conn: sqlite3.Connection, fid: str, code: str, note: str, by: str) -> int:
+    """Record why a finding is late or missed; the finding id keeps it attached across runs."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        known = conn.execute("SELECT 1 FROM finding_keys WHERE finding_id = ? LIMIT 1",
+                             (fid,)).fetchone()
+        if known is None:
+            raise HistoryError(f"no finding {fid} in any recorded run")
+        rid = conn.execute("INSERT INTO reasons (finding_id, action, code, note, by, at) "
+                           "VALUES (?, 'add', ?, ?, ?, ?)", (fid, code, note, by, _now())).lastrowid
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    assert rid is not None
+    return rid
+
+
+def remove_reason(conn: sqlite3.Connection, fid: str, note: str, by: str) -> int:
+    """Record that a finding's reason no longer stands; the earlier entries are kept."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if fid not in current_reasons(conn, [fid]):
+            raise HistoryError(f"finding {fid} has no recorded reason to remove")
+        rid = conn.execute("INSERT INTO reasons (finding_id, action, code, note, by, at) "
+                           "VALUES (?, 'remove', NULL, ?, ?, ?)", (fid, note, by, _now())).lastrowid
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    assert rid is not None
+    return rid
+
+
+def current_reasons(conn: sqlite3.Connection,
+                    ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """finding id -> its standing reason (code, note, by, at): the latest entry, if an add."""
+    sql = "SELECT finding_id, action, code, note, by, at, max(id) FROM reasons"
+    args: list[str] = []
+    if ids is not None:
+        sql += f" WHERE finding_id IN ({', '.join('?' * len(ids))})"
+        args = ids
+    rows = conn.execute(sql + " GROUP BY finding_id", args)
+    return {r["finding_id"]: {"code": r["code"], "note": r["note"], "by": r["by"], "at": r["at"]}
+            for r in rows if r["action"] == "add"}
+
+
+def reason_log(conn: sqlite3.Connection, fid: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in conn.execute(
+        "SELECT id, finding_id, action, code, note, by, at FROM reasons WHERE finding_id = ? "
+        "ORDER BY id", (fid,))]
