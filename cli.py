@@ -235,6 +235,36 @@ def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int, peri
 
 
 @main.group()
+def reason() -> None:
+    """Recorded reasons for late or missed acts, kept in the history database."""
+
+
+@reason.command("add")
+@click.argument("finding_id")
+@DB
+@click.option("--code", required=True, help="A reason code of the profile (reason_codes).")
+@click.option("--note", required=True, help="Free text; stored, never printed back.")
+@click.option("--by", "by", required=True, help="Who records it.")
+def reason_add(finding_id: str, db: Path, code: str, note: str, by: str) -> None:
+    """Record why a finding is late or missed; it stays with the finding across runs."""
+    from engine.app.runs import add_reason
+
+    click.echo(_run(add_reason, db, finding_id, code, note, by))
+
+
+@reason.command("remove")
+@click.argument("finding_id")
+@DB
+@click.option("--note", default="", help="Why it no longer stands (free text).")
+@click.option("--by", "by", required=True, help="Who records the removal.")
+def reason_remove(finding_id: str, db: Path, note: str, by: str) -> None:
+    """Record that a finding's reason no longer stands (the history is never deleted)."""
+    from engine.app.runs import remove_reason
+
+    click.echo(_run(remove_reason, db, finding_id, note, by))
+
+
+@main.group()
 def rules() -> None:
     """List, lint, test and explain the rules."""
 

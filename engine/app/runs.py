@@ -144,3 +144,40 @@ def prune(db: Path, keep: str) -> str:
         conn.close()
     return (f"removed {done['runs_removed']} run(s) older than {keep}; "
             f"{done['runs_kept']} kept; database compacted")
+
+
+def add_reason(db: Path, fid: str, code: str, note: str, by: str) -> str:
+    """``reason add``: the code must be one of the latest run's profile's reason codes.  The
+    note is staff's free text: it is stored, never echoed in messages or errors."""
+    from engine.batch.history import add_reason as add
+    from engine.batch.history import get_run, run_ruleset
+    from engine.rules.profiles import DEFAULT_REASON_CODES
+
+    conn = open_history(db)
+    try:
+        codes = run_ruleset(conn, get_run(conn)["id"]).get("reason_codes",
+                                                            list(DEFAULT_REASON_CODES))
+        if code not in codes:
+            raise CommandError(f"unknown reason code {code!r}; the profile allows: "
+                               f"{', '.join(codes)}")
+        if not by.strip():
+            raise CommandError("--by must name who records the reason")
+        rid = add(conn, fid, code, note, by)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        conn.close()
+    return f"recorded reason {rid} ({code}) for {fid}"
+
+
+def remove_reason(db: Path, fid: str, note: str, by: str) -> str:
+    from engine.batch.history import remove_reason as remove
+
+    conn = open_history(db)
+    try:
+        rid = remove(conn, fid, note, by)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        conn.close()
+    return f"recorded removal {rid} of the reason for {fid} (the earlier entries are kept)"

@@ -138,3 +138,41 @@ def test_a_schema_1_database_migrates_forward(tmp_path: Path) -> None:
     d = history.diff_runs(migrated, history.get_run(migrated, 2), history.get_run(migrated, 1))
     assert [(i["finding_id"], i["kind"]) for i in d["resolved"]] == [("C1:R1:a", "done")]
     migrated.close()
+
+
+def test_reason_commands_record_who_and_when_and_keep_the_note_private(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    sweep(FIXTURES, db, "2024-06-30", tmp_path / "o")
+    fid = "FX-PF-0001:ENG-PF-VISIT:pfv-4:#5"
+    secret = "child was unwell - see note 7"
+    bad = CliRunner().invoke(main, ["reason", "add", fid, "--db", str(db), "--code", "nope",
+                                    "--note", secret, "--by", "A"])
+    assert bad.exit_code == 2 and "unknown reason code" in bad.output and secret not in bad.output
+    ok = cli("reason", "add", fid, "--db", str(db), "--code", "child_declined", "--note", secret,
+             "--by", "A Manager")
+    assert ok.exit_code == 0 and secret not in ok.output
+    conn = history.connect(db)
+    assert history.current_reasons(conn)[fid]["code"] == "child_declined"
+    conn.close()
+    out = cli("diff", "--db", str(db), "--run", "1", "--against", "1")
+    assert secret not in out.output
+    gone = cli("reason", "remove", fid, "--db", str(db), "--by", "A Manager")
+    assert gone.exit_code == 0
+    assert count(db, "SELECT count(*) FROM reasons WHERE finding_id = ?", fid) == 2
+
+
+def test_prune_keeps_the_later_states(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    for as_of in ("2024-04-30", "2024-05-31", "2024-06-30"):
+        sweep(FIXTURES, db, as_of, tmp_path / "o")
+    q = "SELECT finding_id, status, days_late FROM findings WHERE run_id = ? ORDER BY 1"
+    conn = sqlite3.connect(db)
+    before = {r: conn.execute(q, (r,)).fetchall() for r in (2, 3)}
+    conn.close()
+    result = cli("history", "prune", "--db", str(db), "--keep", "40d")
+    assert result.exit_code == 0 and "removed 1 run" in result.output
+    conn = sqlite3.connect(db)
+    assert [r[0] for r in conn.execute("SELECT id FROM runs ORDER BY id")] == [2, 3]
+    assert {r: conn.execute(q, (r,)).fetchall() for r in (2, 3)} == before
+    conn.close()
+    assert diff(db)["counts"] == diff(db, "--run", "3", "--against", "2")["counts"]
