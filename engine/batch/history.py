@@ -645,6 +645,7 @@ def record_run(path: Path, meta: RunMeta) -> Iterator[RunRecorder]:
                     (_now(), meta.engine_version, ruleset, run_id))
             prev = conn.execute(f"SELECT max(pos) FROM runs WHERE profile = ? AND pos < ? AND "
                                 f"{_DONE}", (meta.profile, pos)).fetchone()[0]
+            _MEMO.clear()
             recorder = RunRecorder(conn, run_id, replaced=row is not None,
                                    profile=meta.profile, pos=pos, prev_pos=prev)
             if succ is not None and kept is not None:
@@ -767,12 +768,30 @@ def _finding_row(r: sqlite3.Row | tuple[Any, ...], case: CaseState | None, as_of
     return item
 
 
+_MEMO: dict[tuple[str, int, int, str], list[dict[str, Any]]] = {}
+
+
 def run_findings(conn: sqlite3.Connection, run: dict[str, Any],
                  statuses: frozenset[str] | None = None) -> list[dict[str, Any]]:
     """Every finding of ``run`` as it stood then, with its case's team, worker and state.
 
     Findings of a case the run could not evaluate (rejected, or missing from its input) are
-    those it had when last evaluated, with ``case_state`` saying why."""
+    those it had when last evaluated, with ``case_state`` saying why.  The last few runs read
+    are remembered by file, run, times recorded and finish time (a recorded run's findings
+    change only when it is recorded again, or when a run is recorded before it: see
+    ``record_run``, which clears the memo)."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    memo_key = (path, run["id"], run["times_recorded"], run["finished"])
+    if memo_key not in _MEMO:
+        if len(_MEMO) >= 4:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[memo_key] = _run_findings(conn, run)
+    found = _MEMO[memo_key]
+    return found if statuses is None else [f for f in found if f["status"] in statuses]
+
+
+def _run_findings(conn: sqlite3.Connection, run: dict[str, Any]) -> list[dict[str, Any]]:
+    statuses = None
     cols = ", ".join([*("k." + c for c in _KEY_COLS), *("c." + c for c in _STATE_COLS)])
     rows = conn.execute(
         f"SELECT {cols}, max(c.pos) FROM finding_changes c JOIN finding_keys k ON k.id = c.key "
