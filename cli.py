@@ -191,13 +191,19 @@ DB = click.option("--db", type=click.Path(path_type=Path, dir_okay=False), requi
                   help="Sweep history database written by 'sweep --db'.")
 
 
-@main.command()
-@DB
+@main.group(invoke_without_command=True)
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Sweep history database written by 'sweep --db'.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--profile", "profile", default=None, help="Only runs of this profile (name).")
-def history(db: Path, fmt: str, profile: str | None) -> None:
-    """List the recorded sweep runs, oldest first."""
+@click.pass_context
+def history(ctx: click.Context, db: Path | None, fmt: str, profile: str | None) -> None:
+    """List the recorded sweep runs, oldest first (or: history prune)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if db is None:
+        _die("Missing option '--db'.")
     from engine.app.runs import open_history
     from engine.batch.history import list_runs
     from engine.reports.history import runs_json, runs_text
@@ -205,6 +211,17 @@ def history(db: Path, fmt: str, profile: str | None) -> None:
     conn = _run(open_history, db)
     runs = list_runs(conn, profile)
     click.echo(runs_json(runs) if fmt == "json" else runs_text(runs))
+
+
+@history.command("prune")
+@DB
+@click.option("--keep", required=True, metavar="DAYSd",
+              help="Keep the runs of the last N days of each profile, e.g. 400d.")
+def history_prune(db: Path, keep: str) -> None:
+    """Forget old runs (keeping every finding's state from then on) and VACUUM the file."""
+    from engine.app.runs import prune
+
+    click.echo(_run(prune, db, keep))
 
 
 @main.command()
@@ -235,11 +252,49 @@ def diff(db: Path, run_id: int | None, against_id: int | None, fmt: str) -> None
               help="The run to show (default: the latest).")
 @click.option("--runs", "runs", type=click.IntRange(1, 1000), default=30, show_default=True,
               help="How many runs of the profile the trend covers, ending with --run.")
-def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int) -> None:
+@click.option("--period", type=click.Choice(["month", "quarter", "year"]), default="month",
+              show_default=True, help="Reporting period of the period measures.")
+@click.option("--periods", type=click.IntRange(2, 60), default=6, show_default=True,
+              help="How many periods the measures' trend covers.")
+@click.option("--from", "start", type=AsOf(), default=None,
+              help="A reporting period's first day.")
+@click.option("--to", "end", type=AsOf(), default=None, help="A reporting period's last day.")
+def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int, period: str,
+              periods: int, start: date | None, end: date | None) -> None:
     """A self-contained HTML compliance dashboard (or its tables as CSV files)."""
     from engine.app.runs import dashboard as write_dashboard
 
-    click.echo(_run(write_dashboard, db, out, fmt, run_id, runs))
+    click.echo(_run(write_dashboard, db, out, fmt, run_id, runs, period, periods, start, end))
+
+
+@main.group()
+def reason() -> None:
+    """Recorded reasons for late or missed acts, kept in the history database."""
+
+
+@reason.command("add")
+@click.argument("finding_id")
+@DB
+@click.option("--code", required=True, help="A reason code of the profile (reason_codes).")
+@click.option("--note", required=True, help="Free text; stored, never printed back.")
+@click.option("--by", "by", required=True, help="Who records it.")
+def reason_add(finding_id: str, db: Path, code: str, note: str, by: str) -> None:
+    """Record why a finding is late or missed; it stays with the finding across runs."""
+    from engine.app.runs import add_reason
+
+    click.echo(_run(add_reason, db, finding_id, code, note, by))
+
+
+@reason.command("remove")
+@click.argument("finding_id")
+@DB
+@click.option("--note", default="", help="Why it no longer stands (free text).")
+@click.option("--by", "by", required=True, help="Who records the removal.")
+def reason_remove(finding_id: str, db: Path, note: str, by: str) -> None:
+    """Record that a finding's reason no longer stands (the history is never deleted)."""
+    from engine.app.runs import remove_reason
+
+    click.echo(_run(remove_reason, db, finding_id, note, by))
 
 
 @main.group()

@@ -40,6 +40,7 @@ def test_check_json_matches_the_contract(run) -> None:  # type: ignore[no-untype
         "message": "ICPC held 16 working days after the strategy discussion of 2024-02-21 "
                    "(limit 15 working days)",
         "source": icpc["source"], "title": icpc["title"],
+        "actionable": False, "episode_end": None,
     }
     assert icpc["source"].startswith("Working Together to Safeguard Children 2023")
 

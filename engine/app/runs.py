@@ -56,6 +56,9 @@ def _recorded(db: Path, profile: str, input_path: Path, out_dir: Path, ruleset: 
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
     digest, described = ruleset_identity(ruleset, prof.params, prof.events, engine_name)
+    # for the views only, not part of the hash: they do not change any finding
+    described["targets"] = dict(sorted(prof.targets.items()))
+    described["reason_codes"] = list(prof.reason_codes)
     meta = RunMeta(as_of, ruleset.profile, digest, described, str(input_path.resolve()),
                    engine_version())
     try:
@@ -96,13 +99,30 @@ def diff(db: Path, run_id: int | None, against_id: int | None) -> dict[str, Any]
     return diff_runs(conn, run, against)
 
 
-def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int) -> str:
+def reporting_periods(run_as_of: str, kind: str, count: int, start: date | None,
+                      end: date | None) -> list[Any]:
+    from engine.batch.measures import custom_periods, periods_ending
+
+    if (start is None) != (end is None):
+        raise CommandError("give both --from and --to, or neither")
+    if start is not None and end is not None:
+        if end < start:
+            raise CommandError("--to is before --from")
+        return custom_periods(start, end)
+    return periods_ending(kind, date.fromisoformat(run_as_of), count)
+
+
+def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int,
+              period: str = "month", periods: int = 6, start: date | None = None,
+              end: date | None = None) -> str:
     """Write the dashboard (HTML, or its tables as CSV files); return what was written."""
+    from engine.batch.history import get_run
     from engine.reports.dashboard import dashboard_data, render_html, write_csv
 
     conn = open_history(db)
     try:
-        data = dashboard_data(conn, run_id, runs)
+        chosen = reporting_periods(get_run(conn, run_id)["as_of"], period, periods, start, end)
+        data = dashboard_data(conn, run_id, runs, chosen)
     except HistoryError as exc:
         raise CommandError(str(exc)) from None
     try:
@@ -113,3 +133,60 @@ def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int) -> s
     except OSError as exc:
         raise CommandError(f"{out}: cannot write ({exc.strerror})") from None
     return f"wrote dashboard of run {data['run']['id']} to {out}"
+
+
+def prune(db: Path, keep: str) -> str:
+    """``history prune --keep 400d``."""
+    import re
+
+    from engine.batch.history import prune as prune_runs
+
+    match = re.fullmatch(r"(\d{1,5})d", keep.strip())
+    if match is None:
+        raise CommandError(f"--keep {keep!r}: give a number of days such as 400d")
+    conn = open_history(db)
+    try:
+        done = prune_runs(conn, int(match.group(1)))
+    except sqlite3.Error as exc:
+        raise CommandError(f"{db}: {exc}") from None
+    finally:
+        conn.close()
+    return (f"removed {done['runs_removed']} run(s) older than {keep}; "
+            f"{done['runs_kept']} kept; database compacted")
+
+
+def add_reason(db: Path, fid: str, code: str, note: str, by: str) -> str:
+    """``reason add``: the code must be one of the latest run's profile's reason codes.  The
+    note is staff's free text: it is stored, never echoed in messages or errors."""
+    from engine.batch.history import add_reason as add
+    from engine.batch.history import get_run, run_ruleset
+    from engine.rules.profiles import DEFAULT_REASON_CODES
+
+    conn = open_history(db)
+    try:
+        codes = run_ruleset(conn, get_run(conn)["id"]).get("reason_codes",
+                                                            list(DEFAULT_REASON_CODES))
+        if code not in codes:
+            raise CommandError(f"unknown reason code {code!r}; the profile allows: "
+                               f"{', '.join(codes)}")
+        if not by.strip():
+            raise CommandError("--by must name who records the reason")
+        rid = add(conn, fid, code, note, by)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        conn.close()
+    return f"recorded reason {rid} ({code}) for {fid}"
+
+
+def remove_reason(db: Path, fid: str, note: str, by: str) -> str:
+    from engine.batch.history import remove_reason as remove
+
+    conn = open_history(db)
+    try:
+        rid = remove(conn, fid, note, by)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        conn.close()
+    return f"recorded removal {rid} of the reason for {fid} (the earlier entries are kept)"

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from engine.calendar import CalendarRangeError, WorkingCalendar
 from engine.evaluate.findings import CaseResult, Finding
 from engine.evaluate.messages import CHECK_MET, DEFAULTS, render_with
 from engine.evaluate.obligation import CompiledRule, Obligation
-from engine.evaluate.status import days_late, status_of, warn_until
+from engine.evaluate.status import OUTSTANDING, days_late, status_of, warn_until
 from engine.records.caseview import CaseView
-from engine.records.models import EVENT_TYPES, team_of
+from engine.records.models import EPISODE_TYPES, EVENT_TYPES, team_of
 from engine.records.problems import Problem, internal_problem
 
 
@@ -47,6 +47,46 @@ class RuleNotEvaluated(Exception):
 ObligationSource = Callable[[RuleMeta, CaseView], list[Obligation]]
 
 
+_EPISODE_TYPES = frozenset(EPISODE_TYPES)
+
+
+def involvement(record: dict[str, Any], as_of: date) -> list[tuple[date, date | None]]:
+    """The record's periods of involvement as they stood at ``as_of``: episodes of every type
+    joined where they overlap or touch (Ruling 5), each (start, end or None while open)."""
+    far = date.max
+    spans = sorted((ep["start"], ep["end"] if ep.get("end") is not None
+                    and ep["end"] <= as_of else far)
+                   for ep in record.get("episodes") or () if ep["start"] <= as_of)
+    out: list[tuple[date, date | None]] = []
+    for start, stop in spans:
+        end = None if stop is far else stop
+        if out:
+            last_start, last_end = out[-1]
+            if last_end is None or start <= last_end + timedelta(days=1):
+                if last_end is not None and (end is None or end > last_end):
+                    out[-1] = (last_start, end)
+                continue
+        out.append((start, end))
+    return out
+
+
+def governing_end(ob: Obligation, kind: str,
+                  periods: list[tuple[date, date | None]]) -> date | None:
+    """When the episode that governs ``ob`` closed (on or before as-of), or None while it is
+    open or none is known (decision 0004): a schedule's episode; an anchor that is itself an
+    episode or period; otherwise the period of involvement holding the anchor's date, or the
+    first one after it."""
+    if kind == "schedule":
+        return ob.stops
+    anchor = ob.anchor
+    if anchor.type == "period" or anchor.type in _EPISODE_TYPES:
+        return anchor.end
+    for _start, end in periods:
+        if end is None or end >= anchor.day:
+            return end
+    return None
+
+
 def _unit_words(unit: str, n: int | None) -> str:
     word = "working days" if unit == "working_days" else "days"
     return word[:-1] if n == 1 else word
@@ -73,8 +113,10 @@ class RuleSet:
 
         ``obligations`` replaces the compiled rules as the source of obligations (the durable
         engine uses it); statuses, lateness and messages stay the same."""
+        allocation = record.get("allocation") or {}
         result = CaseResult(record["case_id"], as_of, self.profile, evaluated=True,
-                            team=team_of(record))
+                            team=team_of(record), worker=allocation.get("worker"),
+                            manager=allocation.get("manager"))
         view = CaseView(record, as_of, self.event_types, self.episode_types)
         cal = self.calendar
         if not cal.first <= as_of <= cal.last:
@@ -87,12 +129,14 @@ class RuleSet:
             until: date | None = warn_until(cal, as_of, self.warn if warn is None else warn)
         except CalendarRangeError:
             until = None  # only obligations still open and not yet overdue need it
+        periods = involvement(record, as_of)
         for rule, meta in self.rules:
             try:
                 found = (obligations(meta, view) if obligations is not None
                          else rule.evaluate(view, cal))
                 # all of a rule's findings or none: a rule that fails part-way reports an error
-                result.findings.extend([self._finding(ob, meta, as_of, until) for ob in found])
+                result.findings.extend([self._finding(ob, meta, as_of, until, periods)
+                                        for ob in found])
             except CalendarRangeError as exc:
                 result.errors.append(Problem(str(exc), rule=meta.id,
                                              expected="dates within the working-day calendar"))
@@ -105,10 +149,12 @@ class RuleSet:
         return result
 
     def _finding(self, ob: Obligation, meta: RuleMeta, as_of: date,
-                 warn_until: date | None) -> Finding:
+                 warn_until: date | None,
+                 periods: list[tuple[date, date | None]] | None = None) -> Finding:
         cal = self.calendar
         status = status_of(ob, as_of, warn_until)
-        late = days_late(ob, status, as_of, cal)
+        ended = governing_end(ob, meta.kind, periods or [])
+        late = days_late(ob, status, as_of, cal, ended)
         first = ob.occurrence in (None, 1)
 
         def value(name: str) -> object:
@@ -145,6 +191,10 @@ class RuleSet:
         template = meta.messages.get(status)
         if template is None:
             template = CHECK_MET if (status == "met" and meta.kind == "check") else DEFAULTS[status]
+        message = render_with(template, value)
+        outstanding = status in OUTSTANDING
+        if outstanding and ended is not None:
+            message += f" (closed {ended.isoformat()}: no longer actionable)"
         return Finding(
             rule=meta.id,
             status=status,
@@ -154,7 +204,7 @@ class RuleSet:
             done_id=ob.done_id,
             done_date=ob.done_day,
             days_late=late,
-            message=render_with(template, value),
+            message=message,
             source=meta.source,
             title=meta.title,
             occurrence=ob.occurrence,
@@ -162,4 +212,6 @@ class RuleSet:
             evidence=ob.evidence,
             unit="working_days" if ob.unit == "working_days" else "days",
             clock_date=ob.clock_day,
+            actionable=outstanding and ended is None,
+            episode_end=ended,
         )

@@ -29,6 +29,11 @@ class Finding:
     evidence: list[str] = field(default_factory=list)
     unit: str = "days"  # what days_late counts: "working_days" or "days"
     clock_date: date | None = None  # when the clock started, if not the anchor's own date
+    # whether the obligation can still be acted on: True only for an open finding (overdue,
+    # not_met, due_soon, pending) whose governing episode or period of involvement is open at
+    # the as-of date; an open finding whose episode has closed is a historic one
+    actionable: bool = False
+    episode_end: date | None = None  # when the governing episode closed, if on or before as-of
 
 
 @dataclass(slots=True)
@@ -37,6 +42,8 @@ class CaseResult:
     as_of: date
     profile: str
     team: str | None = None
+    worker: str | None = None  # the record's allocation, for drill-down views
+    manager: str | None = None
     findings: list[Finding] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)

@@ -9,6 +9,9 @@ from engine.evaluate.obligation import Obligation
 
 BREACHES = frozenset({"late", "overdue", "not_met"})
 COUNTED = frozenset({"met", "late", "overdue", "not_met"})
+# statuses of an obligation still outstanding at the as-of date; actionable only while the
+# governing episode (or period of involvement) is open
+OUTSTANDING = frozenset({"overdue", "not_met", "due_soon", "pending"})
 
 
 def warn_until(cal: WorkingCalendar, as_of: date, warn: int) -> date:
@@ -38,8 +41,11 @@ def status_of(ob: Obligation, as_of: date, warn_until: date | None) -> str:
     return "pending"
 
 
-def days_late(ob: Obligation, status: str, as_of: date, cal: WorkingCalendar) -> int | None:
-    """Lateness in the rule's unit: for ``late`` up to the act, for ``overdue`` up to as-of."""
+def days_late(ob: Obligation, status: str, as_of: date, cal: WorkingCalendar,
+              ended: date | None = None) -> int | None:
+    """Lateness in the rule's unit: for ``late`` up to the act, for ``overdue`` up to as-of,
+    or frozen at ``ended`` (the governing episode's end) when that came first; never below 0
+    (an episode that closed before the deadline leaves an unmet obligation 0 late)."""
     if ob.due is None:
         return None
     unit = "working_days" if ob.unit == "working_days" else "days"
@@ -50,6 +56,9 @@ def days_late(ob: Obligation, status: str, as_of: date, cal: WorkingCalendar) ->
     if status == "overdue":
         # a recurring obligation stops growing when its episode ends
         until = as_of if ob.stops is None else min(as_of, ob.stops)
+        if ended is not None:
+            until = min(until, ended)
+            return max(0, cal.lateness(ob.due, until, unit))
         return cal.lateness(ob.due, until, unit)
     return None
 

@@ -22,6 +22,8 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "message": f.message,
         "source": f.source,
         "title": f.title,
+        "actionable": f.actionable,
+        "episode_end": f.episode_end.isoformat() if f.episode_end else None,
     }
     if f.clock_date is not None and f.clock_date != f.anchor_date:
         out["clock_start"] = f.clock_date.isoformat()  # the due date counts from here
@@ -46,6 +48,10 @@ def case_dict(result: CaseResult) -> dict[str, Any]:
         out["warnings"] = [w.as_dict() for w in result.warnings]
     if result.team is not None:
         out["team"] = result.team
+    if result.worker is not None:
+        out["worker"] = result.worker
+    if result.manager is not None:
+        out["manager"] = result.manager
     if result.source is not None:
         out["source"] = result.source
     return out

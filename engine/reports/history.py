@@ -12,10 +12,24 @@ import orjson
 from engine.batch.history import CATEGORIES
 from engine.reports.cells import spreadsheet_safe
 
-CATEGORY_TITLES = {"new": "New breaches", "resolved": "Resolved", "still_open": "Still open"}
+CATEGORY_TITLES = {"new": "New breaches", "resolved": "Resolved",
+                   "not_evaluated": "Not evaluated (case rejected or missing from this run)",
+                   "still_open": "Still open"}
+KIND_TITLES = {"need_action": "need action", "done_late": "already done late",
+               "historic": "historic (episode closed)", "done": "done",
+               "episode_closed": "episode closed", "no_longer_reported": "no longer reported",
+               "other": "no longer overdue", "rejected": "case rejected",
+               "absent": "case missing from the input"}
 DIFF_CSV_COLUMNS = ("category", "finding_id", "case_id", "rule", "anchor_id", "anchor_date",
                     "occurrence", "member", "due", "status_before", "status_now", "days_late",
-                    "team")
+                    "team", "kind", "unit", "worker", "case_state", "reason_code")
+
+
+def csv_text(value: Any) -> Any:
+    """A CSV cell: empty for None; text that a spreadsheet would run as a formula is quoted."""
+    if value is None:
+        return ""
+    return spreadsheet_safe(value)
 
 
 def pct(rate: float | None) -> str:
@@ -62,23 +76,29 @@ def diff_text(diff: dict[str, Any]) -> str:
     if diff["ruleset_changed"]:
         out.append("note: the rule set changed between these runs, so some differences may "
                    "come from the rules rather than the records")
-    c = diff["counts"]
-    out.append(f"new breaches {c['new']}, resolved {c['resolved']}, still open {c['still_open']}")
+    c, k = diff["counts"], diff["new_by_kind"]
+    out.append(f"new breaches {c['new']}, resolved {c['resolved']}, not evaluated "
+               f"{c['not_evaluated']}, still open {c['still_open']}")
+    out.append(f"new breaches: {k['need_action']} need action, {k['done_late']} already done "
+               f"late, {k['historic']} historic (episode closed)")
     for key, title in (("rule", "By rule"), ("team", "By team")):
-        rows = [[r[key], str(r["new"]), str(r["resolved"]), str(r["still_open"]),
+        rows = [[r[key], str(r["new_need_action"]), str(r["new"] - r["new_need_action"]),
+                 str(r["resolved"]), str(r["not_evaluated"]), str(r["still_open"]),
                  pct(r["rate_before"]), pct(r["rate_now"])] for r in diff[f"by_{key}"]]
         out += ["", title, *("  " + x for x in _table(
-            [key, "new", "resolved", "still open", "rate before", "rate now"], rows,
-            {1, 2, 3, 4, 5}))]
+            [key, "new (act)", "new (done/closed)", "resolved", "not evaluated", "still open",
+             "rate before", "rate now"], rows, {1, 2, 3, 4, 5, 6, 7}))]
     for cat in CATEGORIES:
         items = diff[cat]
         out += ["", f"{CATEGORY_TITLES[cat]} ({len(items)})"]
         rows = [[i["case_id"], i["rule"], i["anchor_id"], i["due"] or "-",
                  f"{i['status_before'] or 'absent'} -> {i['status_now'] or 'absent'}",
-                 i["team"], i["finding_id"]] for i in items]
+                 KIND_TITLES.get(i["kind"], i["kind"]), i["team"], i["worker"],
+                 i["finding_id"]] for i in items]
         if rows:
             out += ["  " + x for x in _table(
-                ["case", "rule", "anchor", "due", "status", "team", "finding id"], rows, set())]
+                ["case", "rule", "anchor", "due", "status", "what", "team", "worker",
+                 "finding id"], rows, set())]
     return "\n".join(out)
 
 
@@ -89,6 +109,5 @@ def diff_csv(diff: dict[str, Any]) -> str:
     writer.writerow(DIFF_CSV_COLUMNS)
     for cat in CATEGORIES:
         for i in diff[cat]:
-            writer.writerow([cat, *("" if i[k] is None else spreadsheet_safe(i[k])
-                                    for k in DIFF_CSV_COLUMNS[1:])])
+            writer.writerow([cat, *(csv_text(i.get(k)) for k in DIFF_CSV_COLUMNS[1:])])
     return buf.getvalue()

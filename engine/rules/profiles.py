@@ -8,6 +8,7 @@ lists are combined and mappings merged, the child winning.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from engine.rules.schema import Strict, did_you_mean
 from engine.rules.yamlsource import YamlDocument, YamlFileError, load_yaml
 
 PROFILES_DIR = PROJECT_ROOT / "profiles"
+DEFAULT_REASON_CODES = ("child_declined", "family_request", "moved_by_agency", "data_error",
+                        "other")
 
 
 class ProfileError(ValueError):
@@ -45,6 +48,34 @@ class ProfileFile(Strict):
     closure_days: list[str] = Field(default_factory=list)
     warn: int | None = Field(default=None, ge=0, le=60)
     vocabulary: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+    # a timeliness target per rule, as a fraction 0-1 (docs/measures.md)
+    targets: dict[str, float] = Field(default_factory=dict)
+    # the codes staff may record as the reason for a late or missed act
+    reason_codes: list[str] | None = None
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: dict[str, float]) -> dict[str, float]:
+        for rid, target in v.items():
+            if isinstance(target, bool) or not 0 <= target <= 1:
+                raise ValueError(f"target for {rid} must be a fraction from 0 to 1, "
+                                 f"got {target!r}")
+        return v
+
+    @field_validator("reason_codes")
+    @classmethod
+    def _codes(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("reason_codes must list at least one code")
+        for code in v:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", code):
+                raise ValueError(f"reason code {code!r} must be lower-case letters, digits and "
+                                 "_ (at most 40)")
+        if len(set(v)) != len(v):
+            raise ValueError("reason_codes lists a code twice")
+        return v
 
     @field_validator("closure_days")
     @classmethod
@@ -78,6 +109,8 @@ class Profile:
         self.closure_days: set[date] = set()
         self.warn = 5
         self.events: dict[str, list[str]] = {}
+        self.targets: dict[str, float] = {}
+        self.reason_codes: list[str] = list(DEFAULT_REASON_CODES)
         for pf, _ in reversed(files):  # base first, child last
             self.packs += [p for p in pf.packs if p not in self.packs]
             self.enable += pf.enable
@@ -87,6 +120,9 @@ class Profile:
             self.closure_days |= {date.fromisoformat(d) for d in pf.closure_days}
             if pf.warn is not None:
                 self.warn = pf.warn
+            self.targets.update(pf.targets)
+            if pf.reason_codes is not None:
+                self.reason_codes = list(pf.reason_codes)
             for ev, fields in pf.vocabulary.get("events", {}).items():
                 self.events[ev] = sorted(set(self.events.get(ev, [])) | set(fields))
         self.title = files[0][0].title
@@ -105,10 +141,11 @@ class Profile:
                     if rid not in library.rules:
                         raise ProfileError(f"{doc.where((key, i))}: unknown rule {rid!r}"
                                            f"{did_you_mean(rid, set(library.rules))}")
-            for rid in pf.params:
-                if rid not in library.rules:
-                    raise ProfileError(f"{doc.where(('params', rid))}: unknown rule {rid!r}"
-                                       f"{did_you_mean(rid, set(library.rules))}")
+            for key in ("params", "targets"):
+                for rid in getattr(pf, key):
+                    if rid not in library.rules:
+                        raise ProfileError(f"{doc.where((key, rid))}: unknown rule {rid!r}"
+                                           f"{did_you_mean(rid, set(library.rules))}")
             for i, pack in enumerate(pf.packs):
                 if pack not in library.packs:
                     raise ProfileError(f"{doc.where(('packs', i))}: unknown pack {pack!r}"
@@ -135,7 +172,8 @@ def library_for(profile: Profile) -> RuleLibrary:
     """The rule files a profile needs: its packs, or every pack when it names rules (enables,
     disables or parameters) from elsewhere.  Loading fewer files keeps ``check`` quick."""
     library = load_library(vocabulary=profile.vocabulary, packs=profile.packs)
-    named = {rid for pf, _ in profile.files for rid in (*pf.enable, *pf.disable, *pf.params)}
+    named = {rid for pf, _ in profile.files
+             for rid in (*pf.enable, *pf.disable, *pf.params, *pf.targets)}
     if named - set(library.rules) or any(p not in library.pack_dirs for p in profile.packs):
         library = load_library(vocabulary=profile.vocabulary)
     return library

@@ -334,7 +334,9 @@ def test_diff_shows_exactly_the_change(two_runs: Path) -> None:
     assert {i["finding_id"] for i in d["still_open"]} == open_before - {
         "EX-0001:ENG-CP-REVIEW:cp-1:#1"}
     assert d["still_open"]
-    assert d["counts"] == {"new": 1, "resolved": 1, "still_open": len(d["still_open"])}
+    assert d["counts"] == {"new": 1, "resolved": 1, "not_evaluated": 0,
+                           "still_open": len(d["still_open"])}
+    assert d["new"][0]["kind"] == "need_action" and d["resolved"][0]["kind"] == "done"
     new = d["new"][0]
     assert (new["case_id"], new["rule"], new["anchor_id"], new["due"], new["team"]) == (
         "FX-PF-0001", "ENG-ASSESSMENT-45WD", "asm-1", "2024-03-12", "Assessment East")
@@ -347,14 +349,15 @@ def test_diff_shows_exactly_the_change(two_runs: Path) -> None:
 
 def test_diff_text_and_csv(two_runs: Path) -> None:
     text = cli("diff", "--db", str(two_runs)).output
-    assert "new breaches 1, resolved 1, still open" in text
+    assert "new breaches 1, resolved 1, not evaluated 0, still open" in text
     assert "FX-PF-0001:ENG-ASSESSMENT-45WD:asm-1" in text and "met -> overdue" in text
     out = cli("diff", "--db", str(two_runs), "--format", "csv").output
     reader = csv.DictReader(io.StringIO(out))
     assert tuple(reader.fieldnames or ()) == ("category", "finding_id", "case_id", "rule",
                                               "anchor_id", "anchor_date", "occurrence",
                                               "member", "due", "status_before", "status_now",
-                                              "days_late", "team")
+                                              "days_late", "team", "kind", "unit", "worker",
+                                              "case_state", "reason_code")
     got = list(reader)
     assert [r["finding_id"] for r in got if r["category"] == "new"] == [
         "FX-PF-0001:ENG-ASSESSMENT-45WD:asm-1"]
@@ -424,7 +427,10 @@ def test_dashboard_is_one_self_contained_file(two_runs: Path, tmp_path: Path) ->
     page = _Page()
     page.feed(out.read_text(encoding="utf-8"))
     assert "svg" in page.tags and page.tags.count("svg") >= 4
-    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
+    assert not {"link", "img", "iframe", "object", "embed"} & set(page.tags)
+    assert page.tags.count("script") == 1  # the filters' small inline script, nothing loaded
+    html = out.read_text(encoding="utf-8")
+    assert "http" not in html.split("<script>")[1] and "fetch(" not in html
     for tag, name, value in page.attrs:
         assert name not in ("src", "srcset", "xlink:href"), (tag, name)
         assert not name.startswith("on"), (tag, name)
@@ -451,7 +457,7 @@ def test_dashboard_escapes_text(tmp_path: Path) -> None:
     cli("dashboard", "--db", str(db), "--out", str(out))
     page = _Page()
     page.feed(out.read_text(encoding="utf-8"))
-    assert not {"script", "i"} & set(page.tags)
+    assert "i" not in page.tags and page.tags.count("script") == 1
     assert not [a for a in page.attrs if a[1].startswith("on")]
     assert team in " ".join(page.text)
 
@@ -464,11 +470,22 @@ def test_dashboard_csv_tables(two_runs: Path, tmp_path: Path) -> None:
         "rules": ["run_id", "as_of", "rule", "title", "counted", *history.STATUSES,
                   "compliance_rate"],
         "teams": ["run_id", "as_of", "team", "counted", *history.STATUSES, "compliance_rate"],
-        "overdue": ["run_id", "as_of", "rule", "overdue", "mean_days_late",
+        "overdue": ["run_id", "as_of", "rule", "unit", "overdue", "mean_days_late",
                     "longest_days_late"],
         "trend": ["run_id", "as_of", "profile", "ruleset_hash", "records_evaluated",
                   "records_rejected", *history.STATUSES, "breaches", "compliance_rate"],
         "rule_trend": ["run_id", "as_of", "rule", "compliance_rate"],
+        "changes": ["run_id", "as_of", "category", "kind", "finding_id", "case_id", "rule",
+                    "team", "worker", "due", "status_before", "status_now", "days_late", "unit",
+                    "reason_code"],
+        "measures": ["period", "from", "to", "measuring_run", "dimension", "key", "met", "late",
+                     "overdue", "closed_unmet", "not_yet_due", "insufficient_data",
+                     "late_with_reason", "backlog", "rate", "target"],
+        "backlog": ["period", "dimension", "key", "backlog", "1-7 days", "8-30 days",
+                    "31-90 days", "91+ days", "no deadline"],
+        "work": ["run_id", "as_of", "team", "worker", "case_id", "rule", "pack", "finding_id",
+                 "status", "actionable", "due", "days_late", "unit", "episode_end",
+                 "reason_code"],
     }
     assert sorted(p.stem for p in folder.iterdir()) == sorted(expected)
     tables = {}
