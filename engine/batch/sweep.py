@@ -40,6 +40,9 @@ class Evaluated:
     has_errors: bool
     warnings: int
     team: str | None
+    # (rule, source format, reason) the record's source cannot assess; short-break periods
+    not_assessable: list[tuple[str, str, str]] = field(default_factory=list)
+    short_breaks: int = 0
 
 
 def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date,
@@ -51,12 +54,14 @@ def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date,
                             source=raw.source)
     else:
         result = ruleset.evaluate(intake.record, as_of)
-        result.warnings = intake.warnings
+        result.warnings = intake.warnings + result.warnings
         result.source = raw.source
     line = serialise(result) if serialise is not None else b""
     summary = Evaluated(result.case_id, line,
                         [(f.rule, f.status) for f in result.findings], result.evaluated,
-                        bool(result.errors), len(result.warnings), result.team)
+                        bool(result.errors), len(result.warnings), result.team,
+                        [(n.rule, n.source, n.reason) for n in result.not_assessable],
+                        result.short_breaks)
     return result, summary
 
 
@@ -111,9 +116,16 @@ class SweepSummary:
     warnings: int = 0
     by_rule: dict[str, Counter[str]] = field(default_factory=dict)
     by_team: dict[str, Counter[str]] = field(default_factory=dict)
+    not_assessable: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    short_break_cases: int = 0
+    short_break_periods: int = 0
 
     def add(self, item: Evaluated) -> None:
         self.read += 1
+        self.not_assessable.update(item.not_assessable)
+        if item.short_breaks:
+            self.short_break_cases += 1
+            self.short_break_periods += item.short_breaks
         if item.evaluated:
             self.evaluated += 1
         else:
@@ -145,7 +157,24 @@ class SweepSummary:
             "statuses": block(totals),
             "rules": {rid: block(self.by_rule.get(rid, Counter())) for rid in rule_ids},
             "teams": {team: block(c) for team, c in sorted(self.by_team.items())},
+            "not_assessable": self._not_assessable(),
+            "short_breaks": {"cases": self.short_break_cases,
+                             "periods": self.short_break_periods},
         }
+
+    def _not_assessable(self) -> dict[str, Any]:
+        """Rule -> the source and reason it could not be assessed, and for how many cases; a
+        sweep mixing sources (or SSD extracts with different tables) lists the rest in
+        ``also``."""
+        out: dict[str, Any] = {}
+        for (rule, source, reason), n in sorted(self.not_assessable.items(),
+                                                key=lambda kv: (kv[0][0], -kv[1], kv[0])):
+            entry = {"source": source, "reason": reason, "cases": n}
+            if rule in out:
+                out[rule].setdefault("also", []).append(entry)
+            else:
+                out[rule] = entry
+        return out
 
 
 def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, workers: int = 1,
