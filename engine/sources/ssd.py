@@ -78,7 +78,9 @@ PROVIDES: dict[str, dict[str, Any]] = {
     "ssd_person": {"child": {"id", "date_of_birth", "expected_date_of_birth", "date_of_death",
                              "sex", "ethnicity"}},
     "ssd_cin_episodes": {"episodes": {"cin_episode": set()}, "events": {"referral": set()}},
-    "ssd_cin_assessments": {"events": {"assessment": {"completed", "child_seen", "outcome"}}},
+    # the SSD records one outcome only (no further action), so ``outcome`` is not supplied: a
+    # rule reading it (PRC-PLAN-AFTER-ASSESSMENT) would see no plan ever recommended
+    "ssd_cin_assessments": {"events": {"assessment": {"completed", "child_seen"}}},
     "ssd_cin_plans": {"episodes": {"cin_plan": set()}},
     "ssd_cin_visits": {"events": {"visit": _VISIT}},
     "ssd_s47_enquiry": {"events": {"strategy_discussion": {"s47"},
