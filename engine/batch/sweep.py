@@ -180,10 +180,13 @@ class SweepSummary:
 def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, workers: int = 1,
           progress: Callable[[int, int], None] | None = None,
           sink: Callable[[Evaluated], None] | None = None, *,
-          serialise: Serialiser) -> dict[str, Any]:
+          serialise: Serialiser,
+          records: Iterable[RawRecord] | None = None) -> dict[str, Any]:
     """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary.
 
     ``sink``, if given, receives every item as it is written (e.g. ``history.RunRecorder.add``).
+    ``records``, if given, are swept instead of reading ``input_path`` (an adapter's output,
+    streamed straight in; ``input_path`` then only names the input in the summary).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = SweepSummary(as_of, ruleset.profile, str(input_path))
@@ -191,7 +194,8 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
     findings_path = out_dir / "findings.jsonl"
     tmp = findings_path.with_suffix(".jsonl.partial")
     with tmp.open("wb") as out:
-        counted = _CountingReader(read_records(input_path))
+        counted = _CountingReader(iter(records) if records is not None
+                                  else read_records(input_path))
         for item in _evaluate_stream(counted, ruleset, as_of, workers, serialise):
             if item.case_id is not None and item.case_id in seen:
                 item = _duplicate(item, as_of, ruleset.profile, serialise)
