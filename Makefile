@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-durable fuzz clean
+.PHONY: demo test lint bench bench-durable bench-import fuzz clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -17,8 +17,15 @@ demo: $(STAMP)
 	$(BIN)/casecheck check fixtures/cin-cp-care.json --profile practice --as-of 2024-06-30 --hide-met
 	$(BIN)/casecheck report fixtures/cin-cp-care.json --profile practice --as-of 2024-06-30 --format html --out out/demo/audit-cin-cp-care.html
 	$(BIN)/casecheck dashboard --db out/demo/sweeps.sqlite --out out/demo/dashboard.html
+	$(BIN)/casecheck import ssd fixtures/sources/ssd --out out/demo/ssd.jsonl --report out/demo/ssd-import.json
+	$(BIN)/casecheck import ssda903 fixtures/sources/ssda903/csv --out out/demo/ssda903.jsonl --report out/demo/ssda903-import.json
+	$(BIN)/casecheck import cin fixtures/sources/cin/census.xml --out out/demo/cin.jsonl --report out/demo/cin-import.json
+	$(BIN)/casecheck sweep out/demo/ssd.jsonl --out out/demo/ssd --profile england --as-of 2024-06-30
+	$(BIN)/casecheck sweep out/demo/ssda903.jsonl --out out/demo/ssda903 --profile england --as-of 2024-06-30
+	$(BIN)/casecheck sweep --from cin fixtures/sources/cin/census.xml --out out/demo/cin --profile england --as-of 2024-06-30
 	@echo
 	@echo "Wrote out/demo/findings.jsonl, out/demo/summary.json, out/demo/audit-cin-cp-care.html, out/demo/dashboard.html"
+	@echo "and out/demo/{ssd,ssda903,cin}/ (sweeps of one extract in each format; not_assessable in each summary.json)"
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,6 +43,11 @@ bench: $(STAMP)
 
 bench-durable: $(STAMP)
 	$(BIN)/python bench/durable_vs_core.py
+
+# Import at scale: 903 and SSD CSV extracts of N children (N=10000 by default), rows/s and peak
+# memory, against sweeping the same cohort's JSON; figures to bench/import_results.json.
+bench-import: $(STAMP)
+	$(BIN)/python bench/import_scale.py $(if $(N),--children $(N),)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

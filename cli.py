@@ -149,9 +149,13 @@ def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | N
               help="Also record this run in a sweep history database (SQLite, created if "
                    "missing); see docs/history.md.")
 @ENGINE
+@click.option("--from", "from_source", type=click.Choice(["ssd", "ssda903", "cin"]),
+              default=None, help="INPUT is an extract of this kind: sweep it as it is "
+              "imported (import-report.json is written beside the findings).")
 def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, workers: int,
-          warn: int | None, db: Path | None = None, engine_name: str = "core") -> None:
-    """Check every record in a folder of *.json files or a .jsonl file."""
+          warn: int | None, db: Path | None = None, engine_name: str = "core",
+          from_source: str | None = None) -> None:
+    """Check every record in a folder of *.json files or a .jsonl file (or an extract)."""
     from engine.app.casework import load_ruleset
     from engine.app.runs import sweep as run_sweep
 
@@ -160,8 +164,18 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
         click.echo("casecheck: --engine durable evaluates in one child process; ignoring "
                    "--workers", err=True)
         workers = 1
-    summary, db_note = _run(run_sweep, input_path, out_dir, ruleset, as_of or date.today(),
-                            workers, profile, db, engine_name)
+    if from_source is not None:
+        from engine.app.extracts import sweep_source
+
+        if db is not None:
+            _die("--db records sweeps of case records; import the extract first")
+        summary, report = _run(sweep_source, from_source, input_path, out_dir, ruleset,
+                               as_of or date.today(), workers)
+        click.echo(report.summary(), err=True)
+        db_note = None
+    else:
+        summary, db_note = _run(run_sweep, input_path, out_dir, ruleset,
+                                as_of or date.today(), workers, profile, db, engine_name)
     if sys.stderr.isatty():
         click.echo("", err=True)
     rec = summary["records"]
@@ -171,6 +185,11 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
     parts = [f"{k} {st[k]}" for k in ("met", "late", "overdue", "due_soon", "pending",
                                        "not_met", "insufficient_data") if st.get(k)]
     click.echo("findings: " + (", ".join(parts) or "none"))
+    if summary.get("not_assessable"):
+        click.echo(f"not assessable from this source: {len(summary['not_assessable'])} rules "
+                   "(see not_assessable in summary.json)")
+    if summary.get("short_breaks", {}).get("cases"):
+        click.echo(f"short-break care left out: {summary['short_breaks']['cases']} cases")
     if db_note:
         click.echo(db_note)
     skipped = summary["files"]["skipped"]
@@ -450,12 +469,25 @@ def _rule_rates(ctx: click.Context, param: click.Parameter,
 @click.option("--rule-breach-rate", "rule_rates", metavar="RULE=RATE", multiple=True,
               callback=_rule_rates,
               help="The breach rate for one rule, e.g. PRC-CP-VISIT=0.3 (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["json", "ssd", "ssda903", "cin"]),
+              default="json", show_default=True,
+              help="json: JSONL case records; ssd, ssda903: a folder of CSV files; cin: the "
+              "census XML (these need --out).")
 def generate(cases: int, seed: int, as_of: date | None, out: Path | None, breach_rate: float,
-             rule_rates: dict[str, float]) -> None:
-    """Write a realistic synthetic cohort as JSONL, for demos and benchmarks."""
+             rule_rates: dict[str, float], fmt: str = "json") -> None:
+    """Write a realistic synthetic cohort as JSONL (or as an extract), for demos and
+    benchmarks."""
     from engine.synthetic import generate_cohort
 
     as_of = as_of or date.today()
+    if fmt != "json":
+        from engine.app.extracts import generate as write_cohort
+
+        if out is None:
+            _die(f"--format {fmt} writes files: give --out")
+        click.echo(_run(write_cohort, cases, seed, as_of, breach_rate, rule_rates, fmt, out),
+                   err=True)
+        return
     try:
         records = generate_cohort(cases, seed, as_of, breach_rate, rule_rates)
         first = next(records)

@@ -1,95 +1,39 @@
 """Generate docs/sources/README.md: which rules each source can assess.
 
-Reads the rule YAML directly (the adapters know nothing of rules, so the link is made here)
-and the adapters' ``SUPPLIES`` declarations.  Run ``python scripts/sources_coverage.py`` after
-changing either; tests/sources/test_coverage.py fails while the page is out of date.
+Reads the rule library (the adapters know nothing of rules, so the link is made here) with the
+engine's own ``rule_needs``, and the adapters' ``SUPPLIES`` declarations: the page shows exactly
+what the engine reports as "not assessable from this source" (anything but **full**).  Run
+``python scripts/sources_coverage.py`` after changing either; tests/sources/test_coverage.py
+fails while the page is out of date.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from engine.evaluate.coverage import rule_needs  # noqa: E402
+from engine.rules.rulebook import load_library  # noqa: E402
 from engine.sources.coverage import RuleNeeds, coverage_matrix  # noqa: E402
 
 PAGE = ROOT / "docs" / "sources" / "README.md"
 SOURCES = ("ssd", "ssda903", "cin")
 
 
-def _fields(kind: str, where: dict[str, Any] | None) -> list[str]:
-    return [f"{kind}.{name}" for name in (where or {})]
-
-
-def _side(spec: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(alternative types joined by '|', field needs) for an anchor/over/target/subject."""
-    if "event" in spec:
-        kind = spec["event"]
-        return [kind], _fields(kind, spec.get("where"))
-    if "episode" in spec:
-        kinds = spec["episode"] if isinstance(spec["episode"], list) else [spec["episode"]]
-        fields = [f for k in kinds for f in _fields(k, spec.get("where"))]
-        return ["|".join(kinds)], fields
-    if "period" in spec:
-        return ["|".join(spec["period"])], []
-    if "case_with_open" in spec:
-        return ["|".join(spec["case_with_open"])], []
-    return [], []
-
-
-def rule_needs(rule: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> RuleNeeds:
-    anchors: list[str] = []
-    targets: list[str] = []
-    for key in ("anchor", "over", "subject"):
-        if key in rule:
-            kinds, fields = _side(rule[key])
-            anchors += kinds + fields
-            spec = rule[key]
-            main = spec.get("event")
-            for clock in spec.get("clock", []):
-                if main and clock not in ("date", "ref.date"):
-                    anchors.append(f"{main}.{clock}")
-            if spec.get("for_each") and "episode" in spec:
-                anchors.append(f"{spec['episode']}.{spec['for_each']}")
-    if "start" in rule:
-        kinds, fields = _side(rule["start"])
-        anchors += kinds + fields
-    target = rule.get("target", {})
-    if "field" in target:
-        main = rule.get("anchor", {}).get("event")
-        targets.append(f"{main}.{target['field']}")
-    else:
-        kinds, fields = _side(target)
-        targets += kinds + fields
-        if "member_field" in target:
-            targets.append(f"{target['event']}.{target['member_field']}")
-    cancel = rule.get("cancelled_by", {})
-    if "event" in cancel:
-        kinds, fields = _side(cancel)
-        targets += kinds + fields
-    if "deadline" in rule and "schedule" in rule["deadline"]:
-        other = by_id[rule["deadline"]["schedule"]]
-        kinds, fields = _side(other.get("target", {}))
-        targets += kinds + fields
-    for name in rule.get("require", {}):
-        if name.startswith("child."):
-            targets.append(name)
-        else:
-            subject = rule.get("subject", {}).get("event")
-            targets.append(f"{subject}.{name}")
-    return rule["id"], list(dict.fromkeys(anchors)), list(dict.fromkeys(targets))
-
-
 def load_rules() -> list[RuleNeeds]:
-    rules = [yaml.safe_load(p.read_text(encoding="utf-8"))
-             for p in sorted((ROOT / "rules").glob("*/*.yaml"))]
-    by_id = {r["id"]: r for r in rules}
-    return [rule_needs(r, by_id) for r in sorted(rules, key=lambda r: r["id"])]
+    """Each rule's (id, anchor needs, target needs), computed exactly as the engine computes
+    them when it compiles a rule set (``engine.evaluate.coverage.rule_needs``)."""
+    library = load_library()
+    if library.errors:
+        raise SystemExit("rule files have errors (run 'casecheck rules lint')")
+    out: list[RuleNeeds] = []
+    for rule_id in sorted(library.rules):
+        anchors, targets = rule_needs(library.rules[rule_id], library)
+        out.append((rule_id, anchors, targets))
+    return out
 
 
 def render() -> str:
@@ -104,7 +48,8 @@ def render() -> str:
         "Adapters turn an authority's extracts into case records (`casecheck import`). Each "
         "declares what it can supply; this table compares that with what each rule reads.",
         "",
-        "- **full**: everything the rule reads is supplied;",
+        "- **full**: everything the rule reads is supplied (for a clock that several episode "
+        "types can start, one of them is enough);",
         "- **partial**: the rule's clock can start, but something it needs to be met (or to be "
         "filtered or cancelled) is missing: report it as not assessable from this source, "
         "never as a breach;",

@@ -44,6 +44,9 @@ class Evaluated:
     has_errors: bool
     warnings: int
     team: str | None
+    # (rule, source format, reason) the record's source cannot assess; short-break periods
+    not_assessable: list[tuple[str, str, str]] = field(default_factory=list)
+    short_breaks: int = 0
     internal: bool = False  # an internal error (a fault of casecheck's) in this record
 
 
@@ -62,7 +65,7 @@ def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date,
                                 source=raw.source)
         else:
             result = ruleset.evaluate(intake.record, as_of)
-            result.warnings = intake.warnings
+            result.warnings = intake.warnings + result.warnings
             result.source = raw.source
     except CalendarRangeError:
         raise  # the as-of itself: a command error, not the record's
@@ -73,7 +76,10 @@ def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date,
     summary = Evaluated(result.case_id, line,
                         [(f.rule, f.status) for f in result.findings], result.evaluated,
                         bool(result.errors), len(result.warnings), result.team,
-                        any(p.internal for p in result.errors))
+                        not_assessable=[(n.rule, n.source, n.reason)
+                                        for n in result.not_assessable],
+                        short_breaks=result.short_breaks,
+                        internal=any(p.internal for p in result.errors))
     return result, summary
 
 
@@ -141,9 +147,16 @@ class SweepSummary:
     skipped: list[dict[str, str]] = field(default_factory=list)
     by_rule: dict[str, Counter[str]] = field(default_factory=dict)
     by_team: dict[str, Counter[str]] = field(default_factory=dict)
+    not_assessable: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    short_break_cases: int = 0
+    short_break_periods: int = 0
 
     def add(self, item: Evaluated) -> None:
         self.read += 1
+        self.not_assessable.update(item.not_assessable)
+        if item.short_breaks:
+            self.short_break_cases += 1
+            self.short_break_periods += item.short_breaks
         if item.evaluated:
             self.evaluated += 1
         else:
@@ -179,19 +192,39 @@ class SweepSummary:
             "statuses": block(totals),
             "rules": {rid: block(self.by_rule.get(rid, Counter())) for rid in rule_ids},
             "teams": {team: block(c) for team, c in sorted(self.by_team.items())},
+            "not_assessable": self._not_assessable(),
+            "short_breaks": {"cases": self.short_break_cases,
+                             "periods": self.short_break_periods},
         }
+
+    def _not_assessable(self) -> dict[str, Any]:
+        """Rule -> the source and reason it could not be assessed, and for how many cases; a
+        sweep mixing sources (or SSD extracts with different tables) lists the rest in
+        ``also``."""
+        out: dict[str, Any] = {}
+        for (rule, source, reason), n in sorted(self.not_assessable.items(),
+                                                key=lambda kv: (kv[0][0], -kv[1], kv[0])):
+            entry = {"source": source, "reason": reason, "cases": n}
+            if rule in out:
+                out[rule].setdefault("also", []).append(entry)
+            else:
+                out[rule] = entry
+        return out
 
 
 def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, workers: int = 1,
           progress: Callable[[int, int], None] | None = None,
           sink: Callable[[Evaluated], None] | None = None, *,
-          serialise: Serialiser) -> dict[str, Any]:
+          serialise: Serialiser,
+          records: Iterable[RawRecord] | None = None) -> dict[str, Any]:
     """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary.
 
     ``sink``, if given, receives every item as it is written (e.g. ``history.RunRecorder.add``).
     The folder is locked for the sweep, so a second sweep into it fails at once; both files are
     written aside and put in place only when the sweep has finished, so a failed or killed
     sweep leaves the previous results as they were (``OutputError`` says why it failed).
+    ``records``, if given, are swept instead of reading ``input_path`` (an adapter's output,
+    streamed straight in; ``input_path`` then only names the input in the summary).
     """
     with _locked(out_dir):
         findings_path = out_dir / "findings.jsonl"
@@ -200,7 +233,7 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
                    summary_path.with_name("summary.json.partial")]
         try:
             data = _write(input_path, partial, ruleset, as_of, workers, progress, sink,
-                          serialise)
+                          serialise, records)
             partial[0].replace(findings_path)
             partial[1].replace(summary_path)
         except OSError as exc:
@@ -214,13 +247,15 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
 
 def _write(input_path: Path, partial: list[Path], ruleset: RuleSet, as_of: date, workers: int,
            progress: Callable[[int, int], None] | None,
-           sink: Callable[[Evaluated], None] | None, serialise: Serialiser) -> dict[str, Any]:
+           sink: Callable[[Evaluated], None] | None, serialise: Serialiser,
+           records: Iterable[RawRecord] | None) -> dict[str, Any]:
     summary = SweepSummary(as_of, ruleset.profile, str(input_path))
     listing = Listing()
     seen: set[str] = set()
     lines = 0
     with partial[0].open("wb") as out:
-        counted = _CountingReader(read_records(input_path, listing))
+        counted = _CountingReader(iter(records) if records is not None
+                                  else read_records(input_path, listing))
         for item in _evaluate_stream(counted, ruleset, as_of, workers, serialise):
             if item.case_id is not None and item.case_id in seen:
                 item = _duplicate(item, as_of, ruleset.profile, serialise)

@@ -16,6 +16,7 @@ from engine.rules.rulebook import LoadedRule, RuleError, RuleLibrary, resolve_pa
 from engine.rules.schema import PARAM_RE, Selector
 
 from .check import Check
+from .coverage import rule_needs
 from .followup import FollowUp
 from .obligation import Clock, CompiledRule, Source, compile_where
 from .schedule import IntervalChoice, Schedule
@@ -168,6 +169,8 @@ def compile_rule(loaded: LoadedRule, library: RuleLibrary,
     compiled.event_types = frozenset(events)
     compiled.episode_types = frozenset(episodes)
     compiled.can_produce = frozenset(produce)
+    anchors, targets = rule_needs(loaded, library)
+    compiled.needs = (tuple(anchors), tuple(targets))
     return compiled
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from engine.calendar import CalendarRangeError, WorkingCalendar
+from engine.evaluate.coverage import Coverage
 from engine.evaluate.findings import CaseResult, Finding
 from engine.evaluate.messages import CHECK_MET, DEFAULTS, render_with
 from engine.evaluate.obligation import CompiledRule, Obligation
@@ -92,6 +93,20 @@ def _unit_words(unit: str, n: int | None) -> str:
     return word[:-1] if n == 1 else word
 
 
+def after_death(found: list[Obligation], died: date) -> list[Obligation]:
+    """No obligation falls due after the child's death: one due later is dropped unless it was
+    already done; one due by then and not done stays as a historic breach whose lateness stops
+    at the date of death (docs/decisions/0006-real-data-in.md)."""
+    kept = []
+    for ob in found:
+        if ob.due is not None and ob.due > died and ob.done_day is None:
+            continue
+        if ob.due is not None and ob.done_day is None:
+            ob.stops = died if ob.stops is None else min(ob.stops, died)
+        kept.append(ob)
+    return kept
+
+
 class RuleSet:
     """Compiled rules plus the calendar and warning window of one profile."""
 
@@ -106,6 +121,8 @@ class RuleSet:
         self.event_types = frozenset().union(*(r.event_types for r, _ in rules))
         self.episode_types = frozenset().union(*(r.episode_types for r, _ in rules))
         self.meta = {m.id: m for _, m in rules}
+        # what each rule needs of a source, once per rule set (coverage.py)
+        self.coverage = Coverage({m.id: r.needs for r, m in rules})
 
     def evaluate(self, record: dict[str, Any], as_of: date, warn: int | None = None,
                  obligations: ObligationSource | None = None) -> CaseResult:
@@ -118,6 +135,20 @@ class RuleSet:
                             team=team_of(record), worker=allocation.get("worker"),
                             manager=allocation.get("manager"))
         view = CaseView(record, as_of, self.event_types, self.episode_types)
+        for gap in view.short_breaks:
+            result.warnings.append(Problem(
+                "short-break care (legal status V3/V4) left out of the looked-after rules"
+                + (f" until {gap.until.isoformat()}" if gap.until else "")
+                + "; the catalogue has no short-break rules yet", pointer=gap.pointer,
+                expected="short-break timescales (Care Planning Regulations 2010, reg. 48)"))
+        result.short_breaks = len(view.short_breaks)
+        skip: frozenset[str] = frozenset()
+        if record.get("source") is not None:
+            result.not_assessable = self.coverage.not_assessable(record)
+            skip = frozenset(n.rule for n in result.not_assessable)
+        died = record["child"].get("date_of_death")
+        if died is not None and died > as_of:
+            died = None  # as the case stood on the as-of date, the child was alive
         cal = self.calendar
         if not cal.first <= as_of <= cal.last:
             result.errors.append(Problem(
@@ -131,9 +162,13 @@ class RuleSet:
             until = None  # only obligations still open and not yet overdue need it
         periods = involvement(record, as_of)
         for rule, meta in self.rules:
+            if meta.id in skip:
+                continue  # not assessable from this source: listed, never breached
             try:
                 found = (obligations(meta, view) if obligations is not None
                          else rule.evaluate(view, cal))
+                if died is not None:
+                    found = after_death(found, died)
                 # all of a rule's findings or none: a rule that fails part-way reports an error
                 result.findings.extend([self._finding(ob, meta, as_of, until, periods)
                                         for ob in found])

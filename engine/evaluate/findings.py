@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from engine.evaluate.coverage import NotAssessable
 from engine.records.problems import Problem
 
 
@@ -49,3 +50,6 @@ class CaseResult:
     warnings: list[Problem] = field(default_factory=list)
     source: str | None = None
     evaluated: bool = False  # False: unreadable or invalid, so rejected
+    # rules the record's source cannot assess (no obligations were raised for them)
+    not_assessable: list[NotAssessable] = field(default_factory=list)
+    short_breaks: int = 0  # periods of short-break care left out of the rules

@@ -149,6 +149,8 @@ class CompiledRule:
     event_types: frozenset[str] = frozenset()
     episode_types: frozenset[str] = frozenset()
     can_produce: frozenset[str] = frozenset()
+    # (anchor needs, target needs) for "not assessable from this source" (coverage.py)
+    needs: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     def evaluate(self, view: CaseView, cal: WorkingCalendar) -> list[Obligation]:
         raise NotImplementedError

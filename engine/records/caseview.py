@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.records.models import EVENT_DATE_FIELDS
+from engine.records.models import EVENT_DATE_FIELDS, SHORT_BREAK_STATUSES
 
 UK = ZoneInfo("Europe/London")
 
@@ -74,6 +74,54 @@ def _trimmed(fields: dict[str, Any], as_of: date) -> dict[str, Any]:
     return fields
 
 
+# Meetings that may be recorded as cancelled (``cancelled: true``): such a meeting did not take
+# place, so it neither satisfies an obligation nor starts one (docs/format.md).
+MEETING_TYPES = frozenset({"icpc", "rcpc", "cin_review", "cla_review", "core_group", "ppm"})
+# A health assessment counts only when completed (or when no status is recorded).
+_COUNTING_HEALTH = (None, "completed")
+
+
+def did_not_happen(ev: dict[str, Any]) -> bool:
+    """A cancelled meeting, or a health assessment planned, refused or cancelled."""
+    kind = ev["type"]
+    if kind in MEETING_TYPES:
+        return ev.get("cancelled") is True
+    if kind == "health_assessment":
+        return ev.get("status") not in _COUNTING_HEALTH
+    return False
+
+
+@dataclass(slots=True)
+class ShortBreak:
+    """A period of short-break care (legal status V3/V4) left out of the rules: the whole
+    ``looked_after`` episode (``until`` None), or its short-break start up to ``until``."""
+
+    id: str
+    pointer: str
+    start: date
+    end: date | None
+    until: date | None = None
+
+
+def short_break(ep: dict[str, Any], as_of: date) -> date | bool:
+    """For a ``looked_after`` episode: False when it is not short-break care, True when it is
+    short-break care throughout (as it stood on the as-of date), or the date its care stops
+    being short breaks (the first legal status that is not V3/V4, when it started with some)."""
+    statuses = ep.get("legal_statuses")
+    if statuses:
+        known = sorted((s for s in statuses if s["start"] <= as_of), key=lambda s: s["start"])
+    elif ep.get("legal_status"):
+        known = [{"code": ep["legal_status"], "start": ep["start"]}]
+    else:
+        return False
+    if not known or known[0]["code"] not in SHORT_BREAK_STATUSES:
+        return False
+    for status in known:
+        if status["code"] not in SHORT_BREAK_STATUSES:
+            return status["start"] if status["start"] > ep["start"] else False
+    return True
+
+
 class CaseView:
     def __init__(self, record: dict[str, Any], as_of: date, event_types: frozenset[str],
                  episode_types: frozenset[str]) -> None:
@@ -86,11 +134,12 @@ class CaseView:
         self._events: dict[str, list[Item]] = {t: [] for t in event_types}
         self._episodes: dict[str, list[Item]] = {t: [] for t in episode_types}
         self._ids: dict[str, tuple[str, int]] | None = None
+        self.short_breaks: list[ShortBreak] = []
 
         events = self._events
         for i, ev in enumerate(record["events"]):
             bucket = events.get(ev["type"])
-            if bucket is None:
+            if bucket is None or did_not_happen(ev):
                 continue
             when = ev["date"]
             if type(when) is date:  # the common case, without the date-time conversions
@@ -105,10 +154,15 @@ class CaseView:
             if len(bucket) > 1:
                 bucket.sort(key=_event_key)
 
+        excluded = self._short_breaks(record["episodes"], as_of)
         for i, ep in enumerate(record["episodes"]):
             bucket = self._episodes.get(ep["type"])
             if bucket is None or ep["start"] > as_of:
                 continue
+            if excluded:
+                ep = self._without_short_breaks(ep, excluded)
+                if ep is None:
+                    continue
             end = ep.get("end")
             if end is not None and end > as_of:
                 end = None
@@ -117,6 +171,49 @@ class CaseView:
                                f"/episodes/{i}", end=end, order=i))
         for bucket in self._episodes.values():
             bucket.sort(key=lambda it: (it.day, it.id))
+
+    def _short_breaks(self, episodes: list[dict[str, Any]], as_of: date
+                      ) -> dict[str, ShortBreak]:
+        """Short-break care, left out of every rule until the catalogue has rules for it
+        (docs/decisions/0006-real-data-in.md); listed in ``short_breaks`` to be reported."""
+        found: dict[str, ShortBreak] = {}
+        for i, ep in enumerate(episodes):
+            if ep["type"] != "looked_after" or ep["start"] > as_of:
+                continue
+            verdict = short_break(ep, as_of)
+            if verdict is False:
+                continue
+            until = None if verdict is True else verdict
+            end = ep.get("end")
+            found[ep["id"]] = ShortBreak(ep["id"], f"/episodes/{i}", ep["start"],
+                                         end if end is None or end <= as_of else None, until)
+        self.short_breaks = list(found.values())
+        return found
+
+    @staticmethod
+    def _without_short_breaks(ep: dict[str, Any], excluded: dict[str, ShortBreak]
+                              ) -> dict[str, Any] | None:
+        """The episode with its short-break care left out; None when it is all short breaks."""
+        kind = ep["type"]
+        if kind == "looked_after":
+            gap = excluded.get(ep["id"])
+            if gap is None:
+                return ep
+            return None if gap.until is None else {**ep, "start": gap.until}
+        if kind != "placement":
+            return ep
+        parent = ep.get("parent")
+        if parent is not None:
+            gap = excluded.get(parent)
+        else:  # a placement with no parent belongs to the period it starts in
+            gap = next((g for g in excluded.values() if g.start <= ep["start"]
+                        and (g.end is None or ep["start"] <= g.end)), None)
+        if gap is None:
+            return ep
+        end = ep.get("end")
+        if gap.until is None or (end is not None and end < gap.until):
+            return None
+        return {**ep, "start": gap.until} if ep["start"] < gap.until else ep
 
     def events(self, event_type: str) -> list[Item]:
         return self._events.get(event_type, [])

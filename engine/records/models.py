@@ -82,6 +82,7 @@ class Child(TypedDict):
     ethnicity: NotRequired[str | None]
     disability: NotRequired[bool | None]
     uasc: NotRequired[bool | None]
+    date_of_death: NotRequired[Day | None]
 
 
 @with_config(_OPEN)
@@ -97,6 +98,19 @@ class HouseholdMember(TypedDict):
     date_of_birth: NotRequired[Day | None]
 
 
+@with_config(_OPEN)
+class LegalStatus(TypedDict):
+    """One legal status of a period of care, over time (SSDA903 ``LS``)."""
+
+    code: str
+    start: Day
+    end: NotRequired[Day | None]
+
+
+# Legal statuses of short-break care (Care Planning Regulations 2010, reg. 48)
+SHORT_BREAK_STATUSES = frozenset({"V3", "V4"})
+
+
 EpisodeType = Literal[
     "early_help",
     "cin_plan",
@@ -107,6 +121,7 @@ EpisodeType = Literal[
     "care_leaver",
     "pre_proceedings",
     "care_proceedings",
+    "cin_episode",
 ]
 
 
@@ -118,6 +133,7 @@ class Episode(TypedDict):
     end: NotRequired[Day | None]
     category: NotRequired[Literal["neglect", "emotional", "physical", "sexual", "multiple"] | None]
     legal_status: NotRequired[str | None]
+    legal_statuses: NotRequired[list[LegalStatus] | None]
     eligible: NotRequired[bool | None]
     placement_type: NotRequired[str | None]
     long_term: NotRequired[bool | None]
@@ -149,6 +165,14 @@ class Referral(Event):
 @with_config(_OPEN)
 class Assessment(Event):
     outcome: NotRequired[Literal["nfa", "early_help", "cin_plan", "s47", "other"] | None]
+    child_seen: NotRequired[bool | None]
+
+
+@with_config(_OPEN)
+class Meeting(Event):
+    """A meeting that may be recorded as cancelled: a cancelled meeting satisfies nothing."""
+
+    cancelled: NotRequired[bool | None]
 
 
 @with_config(_OPEN)
@@ -168,14 +192,16 @@ class AgencyCheck(Event):
 
 
 @with_config(_OPEN)
-class Icpc(Event):
+class Icpc(Meeting):
     cp_plan: NotRequired[bool | None]
+    transfer_in: NotRequired[bool | None]
 
 
 @with_config(_OPEN)
 class Visit(Event):
     seen: NotRequired[bool]  # absent means seen (the spec's default); rules test "not false"
     seen_alone: NotRequired[bool | None]
+    context: NotRequired[Literal["cin", "cp", "cla", "other"] | None]
 
 
 @with_config(_OPEN)
@@ -186,6 +212,7 @@ class PermanencePlan(Event):
 @with_config(_OPEN)
 class HealthAssessment(Event):
     kind: NotRequired[Literal["initial", "review"] | None]
+    status: NotRequired[Literal["completed", "planned", "refused", "cancelled"] | None]
 
 
 @with_config(_OPEN)
@@ -248,14 +275,14 @@ EVENT_MODELS: dict[str, type] = {
     "s47_enquiry": S47Enquiry,
     "agency_check": AgencyCheck,
     "icpc": Icpc,
-    "rcpc": Event,
-    "core_group": Event,
+    "rcpc": Meeting,
+    "core_group": Meeting,
     "visit": Visit,
-    "cin_review": Event,
-    "cla_review": Event,
+    "cin_review": Meeting,
+    "cla_review": Meeting,
     "care_plan": Event,
     "permanence_plan": PermanencePlan,
-    "ppm": Event,
+    "ppm": Meeting,
     "health_assessment": HealthAssessment,
     "dental_check": Event,
     "pep": Event,
@@ -321,6 +348,24 @@ AnyEvent = Annotated[
 
 
 @with_config(_OPEN)
+class Supplies(TypedDict):
+    """What a source can hold: child fields, and episode and event types with their fields."""
+
+    child: NotRequired[list[str]]
+    episodes: NotRequired[dict[str, list[str]]]
+    events: NotRequired[dict[str, list[str]]]
+
+
+@with_config(_OPEN)
+class SourceInfo(TypedDict):
+    """Where a record came from (added 2026-12-01); see docs/format.md, "Source"."""
+
+    format: Literal["json", "ssd", "ssda903", "cin"]
+    extracted: NotRequired[Day | None]
+    supplies: NotRequired[Supplies | None]
+
+
+@with_config(_OPEN)
 class CaseRecord(TypedDict):
     """One child's case."""
 
@@ -330,6 +375,7 @@ class CaseRecord(TypedDict):
     allocation: NotRequired[Allocation | None]
     episodes: NotRequired[list[Episode]]
     events: NotRequired[list[AnyEvent]]  # type: ignore[valid-type]
+    source: NotRequired[SourceInfo | None]
 
 
 RECORD = TypeAdapter(CaseRecord)

@@ -22,11 +22,14 @@ matches:
 
 1. **not met**: at least one breach (``late``, ``overdue`` or ``not_met``).  Work done late
    still means the standard was not met for this child, so a breach outweighs everything else.
-2. **cannot decide**: no breach, but at least one finding is ``insufficient_data`` (or a rule
+2. **not assessable from this source**: no breach, but the record came from an extract that
+   cannot hold what one of the standard's rules needs (``CaseResult.not_assessable``: the 903
+   return has no visits), so the standard is neither met nor not met.
+3. **cannot decide**: no breach, but at least one finding is ``insufficient_data`` (or a rule
    of the standard could not be evaluated).  The record lacks what is needed to say "met".
-3. **in progress**: no breach and nothing undecided, but at least one obligation is still open
+4. **in progress**: no breach and nothing undecided, but at least one obligation is still open
    and not yet late (``due_soon`` or ``pending``); everything else is ``met``.
-4. **met**: every finding is ``met``.
+5. **met**: every finding is ``met``.
 
 The HTML is one self-contained document: inline CSS only, no scripts, no fonts or images to
 fetch, no links out (source URLs are printed as text), A4 print styles, and no page break
@@ -43,6 +46,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from engine.evaluate.coverage import NotAssessable
 from engine.evaluate.evaluator import RuleMeta
 from engine.evaluate.findings import CaseResult, Finding
 from engine.records.problems import Problem
@@ -62,15 +66,18 @@ BREACH = frozenset({"late", "overdue", "not_met"})
 OPEN = frozenset({"due_soon", "pending"})
 
 # overall statuses of a standard, worst first
-OVERALL = ("not_met", "cannot_decide", "in_progress", "met")
+OVERALL = ("not_met", "not_assessable", "cannot_decide", "in_progress", "met")
 OVERALL_LABELS = {
     "not_met": "not met",
+    "not_assessable": "not assessable from this source",
     "cannot_decide": "cannot decide",
     "in_progress": "in progress",
     "met": "met",
 }
 OVERALL_MEANINGS = {
     "not_met": "at least one finding is late, overdue or not_met",
+    "not_assessable": "no breach, but the record's source cannot hold what a rule of the "
+                      "standard needs, so met or not met cannot be said",
     "cannot_decide": "no breach, but the record lacks what a rule needs (insufficient_data)",
     "in_progress": "no breach; something is still due (due_soon or pending), the rest met",
     "met": "every finding is met",
@@ -115,6 +122,7 @@ class StandardBlock:
     status: str
     problems: list[Problem] = field(default_factory=list)
     unchecked_rules: list[str] = field(default_factory=list)  # in the standard, not the profile
+    not_assessable: list[NotAssessable] = field(default_factory=list)  # rules the source lacks
 
 
 @dataclass
@@ -182,6 +190,7 @@ def build_report(result: CaseResult, catalogue: StandardsCatalogue,
         else:
             rule_problems.setdefault(std.id, []).append(p)
 
+    skipped = {n.rule: n for n in result.not_assessable}
     areas: list[AreaSection] = []
     not_applicable: list[Standard] = []
     for area in AREAS:
@@ -190,14 +199,18 @@ def build_report(result: CaseResult, catalogue: StandardsCatalogue,
         for std in stds:
             found = by_standard.get(std.id, [])
             problems = rule_problems.get(std.id, [])
-            if not found and not problems:
+            lacking = [skipped[rid] for rid in std.rules if rid in skipped and rid in rules]
+            if not found and not problems and not lacking:
                 not_applicable.append(std)
                 continue
             order = {rid: i for i, rid in enumerate(std.rules)}
             found = sorted(found, key=lambda f: order.get(f.rule, len(order)))  # stable
+            status = roll_up((f.status for f in found), undecidable=bool(problems))
+            if lacking and status != "not_met":
+                status = "not_assessable"
             blocks.append(StandardBlock(
-                std, found, roll_up((f.status for f in found), undecidable=bool(problems)),
-                problems, [rid for rid in std.rules if rid not in rules]))
+                std, found, status, problems, [rid for rid in std.rules if rid not in rules],
+                lacking))
         areas.append(AreaSection(area, AREA_HEADINGS.get(area, area.replace("_", " ")
                                                          .capitalize()), blocks, len(stds)))
     return AuditReport(
@@ -332,7 +345,7 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 .s-overdue, .s-not_met { background: #f8d3d6; color: #8b0012; border-color: #e08a93; }
 .s-due_soon { background: #fff2bf; color: #6b5200; border-color: #e0c35c; }
 .s-pending { background: #e3ebf5; color: #23466d; border-color: #9fb5d0; }
-.s-insufficient_data, .s-cannot_decide { background: #ebe3f3; color: #4b2a6b;
+.s-insufficient_data, .s-cannot_decide, .s-not_assessable { background: #ebe3f3; color: #4b2a6b;
   border-color: #b39cc9; }
 .s-in_progress { background: #e3ebf5; color: #23466d; border-color: #9fb5d0; }
 .overall .pill { font-size: 9.5pt; padding: 0.4mm 2.5mm; }
@@ -440,6 +453,11 @@ def _block_html(block: StandardBlock) -> list[str]:
     if block.unchecked_rules:
         out.append(f'<p class="unchecked">Not checked under this profile: '
                    f'{_e(", ".join(block.unchecked_rules))}</p>')
+    if block.not_assessable:
+        out.append('<div class="problems"><strong>Not assessable from this source:</strong><ul>')
+        out += [f"<li>{_e(n.rule)} ({_e(n.source)}: {_e(n.reason)})</li>"
+                for n in block.not_assessable]
+        out.append("</ul></div>")
     if block.problems:
         out.append('<div class="problems"><strong>Could not be evaluated:</strong><ul>')
         out += [f"<li>{_e(_problem_text(p))}</li>" for p in block.problems]
@@ -686,6 +704,11 @@ def render_markdown(report: AuditReport) -> str:
             if block.unchecked_rules:
                 out += [f"Not checked under this profile: {_m(', '.join(block.unchecked_rules))}",
                         ""]
+            if block.not_assessable:
+                out += ["**Not assessable from this source:**", ""]
+                out += [f"- {_m(n.rule)} ({_m(n.source)}: {_m(n.reason)})"
+                        for n in block.not_assessable]
+                out.append("")
             if block.problems:
                 out += ["**Could not be evaluated:**", ""]
                 out += [f"- {_m(_problem_text(p))}" for p in block.problems]

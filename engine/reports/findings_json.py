@@ -46,6 +46,9 @@ def case_dict(result: CaseResult) -> dict[str, Any]:
     }
     if result.warnings:
         out["warnings"] = [w.as_dict() for w in result.warnings]
+    if result.not_assessable:
+        out["not_assessable"] = [{"rule": n.rule, "source": n.source, "reason": n.reason}
+                                 for n in result.not_assessable]
     if result.team is not None:
         out["team"] = result.team
     if result.worker is not None:

@@ -94,6 +94,9 @@ def case_text(result: CaseResult, style: Callable[..., str] | None = None,
             when = _when(f, result.as_of)
             lines.append(f"  {f.rule}" + (f"  {when}" if when else ""))
             lines.append(f"      {f.message}")
+    if result.not_assessable:
+        lines.append("")
+        lines.append(paint(not_assessable_line(result), fg="yellow"))
     if not result.findings and not result.errors:
         lines.append("  no obligations under this profile")
     counts = {s.key: len(groups[s.key]) for s in SECTIONS}
@@ -102,6 +105,14 @@ def case_text(result: CaseResult, style: Callable[..., str] | None = None,
                  f"{counts['due_soon']} due soon, {counts['coming_up']} coming up, "
                  f"{counts['met']} met")
     return "\n".join(lines)
+
+
+def not_assessable_line(result: CaseResult) -> str:
+    """One line naming the rules the record's source cannot assess (no obligations raised)."""
+    sources = sorted({n.source for n in result.not_assessable})
+    rules = ", ".join(sorted(n.rule for n in result.not_assessable))
+    return (f"Not assessable from this source ({', '.join(sources)}; "
+            f"{len(result.not_assessable)} rules): {rules}")
 
 
 def _md(text: object) -> str:
@@ -125,6 +136,9 @@ def case_markdown(result: CaseResult) -> str:
         for f in items:
             done = f"{f.done_date} ({_md(f.done_id)})" if f.done_date else ""
             lines.append(f"| {f.rule} | {f.due or ''} | {done} | {_md(f.message)} |")
+        lines.append("")
+    if result.not_assessable:
+        lines.append(f"_{_md(not_assessable_line(result))}_")
         lines.append("")
     if not result.findings and not result.errors:
         lines.append("No obligations under this profile.")

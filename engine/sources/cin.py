@@ -38,7 +38,9 @@ SUPPLIES: Supplies = {
         "assessment": frozenset({"completed"}),
         "strategy_discussion": frozenset({"s47"}),
         "s47_enquiry": frozenset({"outcome"}),
-        "icpc": frozenset(),
+        # the census records initial conferences only (DateOfInitialCPC): none of its
+        # conferences is a transfer-in, so a missing transfer_in is a true "no"
+        "icpc": frozenset({"transfer_in"}),
         "rcpc": frozenset(),
     },
 }

@@ -1,5 +1,8 @@
 """Which rules a source can assess, from each adapter's ``SUPPLIES`` declaration.
 
+The comparison itself lives in ``engine.records.supplies``, shared with evaluation, so that the
+documented matrix and the engine's "not assessable from this source" are one computation.
+
 A rule's needs are written as strings: an episode or event type (``cp_plan``, ``visit``), a
 field of one (``visit.seen_alone``, ``child.ethnicity``), or alternatives joined by ``|``
 (``cin_plan|cp_plan``: any one will do).  The levels:
@@ -16,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-Need = str
+from engine.records.supplies import Need, assess, supplied_names
+
+__all__ = ["Need", "RuleNeeds", "all_supplies", "assess", "coverage_matrix", "supplied"]
 RuleNeeds = tuple[str, Sequence[Need], Sequence[Need]]
 
 
@@ -29,39 +34,7 @@ def all_supplies() -> dict[str, Mapping[str, Any]]:
 
 def supplied(need: Need, supplies: Mapping[str, Any]) -> bool:
     """Whether one need (no ``|``) is in a declaration."""
-    kind, _, field = need.partition(".")
-    if kind == "child":
-        return field in supplies.get("child", ())
-    fields = supplies.get("events", {}).get(kind)
-    if fields is None:
-        fields = supplies.get("episodes", {}).get(kind)
-    if fields is None:
-        return False
-    return not field or field in fields
-
-
-def _missing(group: Need, supplies: Mapping[str, Any]) -> tuple[bool, list[str]]:
-    """(any alternative supplied, the alternatives that are not)."""
-    alts = group.split("|")
-    gaps = [a for a in alts if not supplied(a, supplies)]
-    return len(gaps) < len(alts), gaps
-
-
-def assess(anchors: Sequence[Need], targets: Sequence[Need], supplies: Mapping[str, Any]
-           ) -> tuple[str, str]:
-    """(level, reason) for one rule against one declaration."""
-    gaps: list[str] = []
-    for group in anchors:
-        ok, missing = _missing(group, supplies)
-        if not ok:
-            return "none", f"no {' or '.join(missing)} in this source"
-        gaps += missing
-    for group in targets:
-        _, missing = _missing(group, supplies)
-        gaps += missing
-    if gaps:
-        return "partial", "lacks " + ", ".join(dict.fromkeys(gaps))
-    return "full", "everything the rule reads is supplied"
+    return need in supplied_names(supplies)
 
 
 def coverage_matrix(rules: Iterable[RuleNeeds],

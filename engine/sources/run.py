@@ -5,7 +5,7 @@ The command line calls this and nothing else, so that the CLI stays a thin layer
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +47,27 @@ def run_import(kind: str, path: Path | None, out: Path, report_out: Path | None 
     if report_out is not None:
         report_out.write_bytes(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2))
     return report
+
+
+FORMATS = ("json", *SOURCES)
+
+
+def write_extract(kind: str, records: Iterable[dict[str, Any]], out: Path) -> int:
+    """Write case records as an extract of ``kind``: ``json`` (JSONL file), ``ssd`` (a folder of
+    CSV tables), ``ssda903`` (a folder of CSV files) or ``cin`` (an XML file).  Returns how
+    many records (children) were written."""
+    if kind == "json":
+        return write_jsonl(records, out)
+    if kind == "ssd":
+        from .ssd_writer import write_ssd
+
+        return write_ssd(records, out)
+    if kind == "ssda903":
+        from .ssda903_writer import write_ssda903
+
+        return write_ssda903(records, out)
+    if kind == "cin":
+        from .cin_writer import write_cin
+
+        return write_cin(records, out)
+    raise SourceError(f"unknown format {kind!r}; one of {', '.join(FORMATS)}")

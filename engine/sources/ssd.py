@@ -78,7 +78,9 @@ PROVIDES: dict[str, dict[str, Any]] = {
     "ssd_person": {"child": {"id", "date_of_birth", "expected_date_of_birth", "date_of_death",
                              "sex", "ethnicity"}},
     "ssd_cin_episodes": {"episodes": {"cin_episode": set()}, "events": {"referral": set()}},
-    "ssd_cin_assessments": {"events": {"assessment": {"completed", "child_seen", "outcome"}}},
+    # the SSD records one outcome only (no further action), so ``outcome`` is not supplied: a
+    # rule reading it (PRC-PLAN-AFTER-ASSESSMENT) would see no plan ever recommended
+    "ssd_cin_assessments": {"events": {"assessment": {"completed", "child_seen"}}},
     "ssd_cin_plans": {"episodes": {"cin_plan": set()}},
     "ssd_cin_visits": {"events": {"visit": _VISIT}},
     "ssd_s47_enquiry": {"events": {"strategy_discussion": {"s47"},
@@ -101,11 +103,21 @@ PROVIDES: dict[str, dict[str, Any]] = {
 }
 
 
+# Types that several tables hold a part of each: supplied only when every part is present (an
+# extract with CIN visits but no CLA visits table cannot show a looked-after child's visits).
+SPLIT: dict[str, tuple[str, ...]] = {
+    "visit": ("ssd_cin_visits", "ssd_cp_visits", "ssd_cla_visits"),
+}
+
+
 def _supplies(tables: list[str]) -> Supplies:
     """The declaration for the tables that were present."""
     child: set[str] = set()
     kinds: dict[str, dict[str, set[str]]] = {"episodes": {}, "events": {}}
+    split = {t for kind, parts in SPLIT.items() if not set(parts) <= set(tables) for t in parts}
     for table in tables:
+        if table in split:
+            continue
         for key, value in PROVIDES.get(table, {}).items():
             if key == "child":
                 child |= value

@@ -49,6 +49,7 @@ from .rules import (
 )
 
 LEGAL_STATUS = ("V2", "V2", "V2", "V2", "C2", "C2", "C2", "C1", "C1", "E1", "L1", "J2")
+LONG_TERM_TYPES = ("U1", "U4")  # long-term fostering: what makes a placement long-term
 PLACEMENT_TYPE = ("U1", "U3", "U4", "U4", "U5", "U6", "U6", "K2", "R1", "H5", "S1", "P1")
 PERMANENCE_OPTION = ("return_home", "adoption", "long_term_foster", "long_term_foster", "sgo",
                      "residential")
@@ -74,6 +75,8 @@ def _looked_after(c: _Case, start: int, end: int, eligible: bool, legal: str) ->
         ptype = PLACEMENT_TYPE[int(rand() * len(PLACEMENT_TYPE))]
         with_parents = ptype == "P1"
         long_term = not with_parents and p > start + 120 and rand() < 0.5
+        if long_term != (ptype in LONG_TERM_TYPES):  # the code says it, as in the 903 return
+            ptype = "U1" if long_term else "U3"
         pl = c.episode("pl-", "placement", p, p_end,
                        {"placement_type": ptype, "long_term": long_term,
                         "with_parents": with_parents, "parent": la})
