@@ -68,6 +68,13 @@ IV_M1, IV_M3, IV_M6, IV_M12 = (_Iv("m", n, _months(n)) for n in (1, 3, 6, 12))
 
 QH = 96  # quarter-hours per day: date-times are kept as ordinal * 96 + quarter
 MISSING_SHARE = 0.3  # of breaches, the share where the act never happens (the rest are late)
+# The rulings on matching (semantics.md), planted at modest shares (see the module docstring of
+# cohort.py): of the acts that can carry one, the share whose ``ref`` binds nothing (Ruling 2:
+# the id of an item of another kind or of a non-anchor, or an id not in the record), and of the
+# breaches that can show it, the share with an act the same day that does not count (Ruling 1)
+ODD_REF_SHARE = 0.08
+SAME_DAY_SHARE = 0.3
+DANGLING = "0"  # a dangling ref is a prefix and this ("sd-0"): generated ids count from 1
 
 # the calendar's years: every date of a cohort falls within them
 FIRST_DAY = date(2001, 1, 1).toordinal()
@@ -162,6 +169,28 @@ class _Case:
         ev.update(extra)
         self.events.append((o, ev))
         return eid
+
+    def retime(self, eid: str, q: int) -> None:
+        """Give the recorded event ``eid`` a time of day (quarter-hours ``q``, on its own day)."""
+        for o, ev in reversed(self.events):
+            if ev["id"] == eid:
+                assert o == q // QH
+                ev["date"] = self.when(q)
+                return
+        raise KeyError(eid)
+
+    def odd_ref(self, foreign: list[str | None], prefix: str,
+                share: float = ODD_REF_SHARE) -> dict[str, str]:
+        """With chance ``share``, a ``ref`` that binds nothing (Ruling 2): one of ``foreign``
+        (recorded ids of another kind, or of items of the kind that are not anchors) or, as
+        often, an id not in the record (``prefix`` + ``DANGLING``).  Otherwise no ref."""
+        rand = self.rand
+        if rand() >= share:
+            return {}
+        ids = [f for f in foreign if f is not None]
+        if ids and rand() < 0.5:
+            return {"ref": ids[int(rand() * len(ids))]}
+        return {"ref": prefix + DANGLING}
 
     def episode(self, prefix: str, kind: str, start: int, end: int | None,
                 extra: dict[str, Any] | None = None) -> tuple[str, int, int | None] | None:

@@ -11,6 +11,8 @@ from .case import (
     IV_M6,
     IV_WD10,
     IV_WD15,
+    QH,
+    SAME_DAY_SHARE,
     W6,
     WD10,
     WD15,
@@ -35,6 +37,7 @@ from .rules import (
     SEEN_ALONE,
 )
 
+ICPC_ODD_REF = 0.25  # one ICPC a case: its share of refs that bind nothing (Ruling 2)
 CP_CATEGORY = ("neglect", "neglect", "neglect", "emotional", "emotional", "physical", "sexual",
                "multiple")
 # partner agencies (also drawn for the filler checks of other cohorts)
@@ -84,11 +87,23 @@ def _agency_checks(c: _Case, discussions: list[tuple[int, str | None]]) -> None:
             check(s2 + d2 + 1 + int(rand() * 20))
 
 
-def _cp(c: _Case, s: int) -> tuple[str, int]:
+def _cp(c: _Case, s: int, plan_until: int = -1) -> tuple[str, int, str | None]:
     """Strategy discussion, s47 enquiry, ICPC and (usually) a child protection plan.
-    Returns what happened next ('plan', 'cin' or 'none') and from which day."""
+    Returns what happened next ('plan', 'cin' or 'none'), from which day, and the ICPC's id.
+
+    The rulings on matching show here (semantics.md).  Ruling 1: with a share of ICPC breaches
+    the last discussion gets a time and an ICPC is recorded earlier that day, which does not
+    satisfy it; with a share of ICPCs in time the ICPC is held the day of the (timed)
+    discussion, later that day or with a date only, which does.  Ruling 2: with a share, the
+    ICPC names a discussion that is not section 47, the enquiry, or an id not in the record:
+    matched by date all the same.  ``plan_until``: the last day of a child in need plan before
+    (no plan may start then, or visits would count in both)."""
     rand = c.rand
     reason = "significant_harm" if rand() < 0.85 else "exploitation"
+    other: str | None = None
+    if rand() < 0.4:  # an earlier discussion that did not start section 47 enquiries
+        other = c.add(s - 1 - int(rand() * 20), "sd-", "strategy_discussion",
+                      {"s47": False, "reason": reason})
     discussions = [(s, c.add(s, "sd-", "strategy_discussion", {"s47": True, "reason": reason}))]
     if rand() < 0.1:  # a second discussion supersedes the first (for the ICPC)
         s += 2 + int(rand() * 6)
@@ -106,27 +121,47 @@ def _cp(c: _Case, s: int) -> tuple[str, int]:
     finish = e + 5 + int(rand() * 9)
     if finish < c.end:
         extra = {"completed": c.day(finish), "outcome": "no_icpc" if no_icpc else "icpc"}
-    c.add(e, "s47-", "s47_enquiry", extra)
+    enquiry = c.add(e, "s47-", "s47_enquiry", extra)
     if no_icpc:
         # cancelled by the enquiry's outcome if recorded (dated on or after the discussion and
         # before the deadline); otherwise nothing satisfies it
         if last is not None and not (extra and last[0] <= e
                                      and not c.after(last[0], IV_WD15, None, e + 1)):
             c.field(ICPC, last[1], last[0], IV_WD15, None)
-        return "cin", finish + int(rand() * 10)
+        return "cin", finish + int(rand() * 10), None
     d = c.act(ICPC, WD15, 6)
+    ref = c.odd_ref([other or enquiry], "sd-", ICPC_ODD_REF)
+    plan = rand() < 0.92
+    held: str | None = None
+    if len(recorded) == 1 and (d is None or d > WD15[0]) and rand() < SAME_DAY_SHARE:
+        # Ruling 1: the discussion at 14:00 or later, an ICPC that morning does not satisfy it
+        # (with two discussions it would satisfy the first, which it comes after)
+        assert last is not None
+        a = last[0] * QH
+        c.retime(last[1], a + 56 + int(rand() * 32))
+        c.add_at(a + 32 + int(rand() * 20), "icpc-", "icpc", {"cp_plan": False, **ref})
+        ref = c.odd_ref([other or enquiry], "sd-", ICPC_ODD_REF)
+    elif (last is not None and last[0] > plan_until and d is not None and d <= WD15[0]
+          and rand() < SAME_DAY_SHARE):
+        # Ruling 1: the ICPC the day of the discussion, later that day or with a date only
+        s, d, a = last[0], 0, last[0] * QH
+        c.retime(last[1], a + 32 + int(rand() * 20))
+        if rand() < 0.5 or len(recorded) == 2:
+            held = c.add_at(a + 56 + int(rand() * 32), "icpc-", "icpc", {"cp_plan": plan, **ref})
+        else:  # (a date-only ICPC would come before a second discussion and meet the first)
+            held = c.add(s, "icpc-", "icpc", {"cp_plan": plan, **ref})
     if d is None:
         if last is not None:
             c.field(ICPC, last[1], last[0], IV_WD15, None)
-        return "none", s
+        return "none", s, None
     p = s + d
-    plan = rand() < 0.92
-    held = c.add(p, "icpc-", "icpc", {"cp_plan": plan})
+    if held is None:
+        held = c.add(p, "icpc-", "icpc", {"cp_plan": plan, **ref})
     if last is not None:
         c.field(ICPC, last[1], last[0], IV_WD15, None if held is None else p)
     if not plan:
-        return "cin", p + int(rand() * 10)
-    return "plan", p
+        return "cin", p + int(rand() * 10), held
+    return "plan", p, held
 
 
 def _cp_visits(c: _Case, cid: str, p: int, e: int | None) -> None:
@@ -171,8 +206,9 @@ def _cp_visits(c: _Case, cid: str, p: int, e: int | None) -> None:
     c.plant_walk(SEEN_ALONE, cid, ids, sa_out)
 
 
-def _cp_plan(c: _Case, p: int) -> int:
-    """A child protection plan from the ICPC; returns its planned end."""
+def _cp_plan(c: _Case, p: int, icpc: str | None) -> int:
+    """A child protection plan from the ICPC; returns its planned end.  With a share, a core
+    group names the ICPC or an id not in the record (Ruling 2: matched by date)."""
     rand = c.rand
     end = p + 90 + int(rand() * 450)
     if rand() < 0.04:  # ended within days (the family moved away): the core group may lapse
@@ -187,7 +223,7 @@ def _cp_plan(c: _Case, p: int) -> int:
     d = c.act(CORE_GROUP, WD10, 1)
     o = limit if d is None else p + d  # missing: the core group never meets
     while o < limit:
-        c.add_target(CORE_GROUP, o, "cg-", "core_group")
+        c.add_target(CORE_GROUP, o, "cg-", "core_group", c.odd_ref([icpc], "cpp-"))
         o += 21 + int(rand() * 22)
     _schedule(c, CP_REVIEW, cid, p, e, _first_then(IV_M3, IV_M6), "rcpc-", "rcpc")
     _cp_visits(c, cid, p, e)
@@ -212,16 +248,17 @@ def _case_cp(c: _Case, t: int) -> None:
             start = done + 3 + int(rand() * 10)
         s = start + 30 + int(rand() * 150)
         _cin(c, start, s)
+        nxt, day, icpc = _cp(c, s, s)
     else:
         _intake(c, t, "s47")
         s = t + (rand() < 0.4) + int(rand() * 3)
-    nxt, day = _cp(c, s)
+        nxt, day, icpc = _cp(c, s)
     if nxt == "cin":
         _cin(c, day, _months_on(c, day, (2, 10)))
         return
     if nxt == "none":
         return
-    end = _cp_plan(c, day)
+    end = _cp_plan(c, day, icpc)
     r = rand()
     if r < 0.45:  # stepped down to a child in need plan (from the next day)
         _cin(c, end + 1, _months_on(c, end + 1, (3, 12)))

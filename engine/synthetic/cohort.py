@@ -37,6 +37,11 @@ subset).  Every rule of both packs is planted exactly; none is restricted to zer
 * Episodes that share targets never touch: a plan that follows another starts the day after,
   so no visit counts in two plans.  One visit can still breach two rules (a late child
   protection visit that is also the late "seen alone" visit), and the ledger lists both.
+* The rulings on matching (semantics.md) are planted at modest shares: same-day timed ICPCs
+  and return home interviews, before their anchor (not counted, Ruling 1) or after it
+  (counted), and refs that bind nothing (Ruling 2: to an item of another kind or a non-anchor,
+  or to an id not in the record, which ends in ``-0`` and gives a warning), each placed only
+  where the engine's matching by date must give it to the obligation meant.
 * The age-dependent rules (PRC-PPM, ENG-CLA-RHA) plant nothing in the few records whose date
   of birth is withheld, where the engine can only say ``insufficient_data``.
 

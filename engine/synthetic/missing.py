@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .case import IV_WD5, MISSING_SHARE, QH, WD5, WD10, _Case, _months_on
+from .case import IV_WD5, MISSING_SHARE, QH, SAME_DAY_SHARE, WD5, WD10, _Case, _months_on
 from .cin import _cin
 from .intake import _intake
 from .rules import MISSING_STRATEGY, PLAN_AFTER, RHI, RHI_SAFETY_PLAN
@@ -32,7 +32,15 @@ def _rhi_due(end_q: int) -> int:
 
 def _missing(c: _Case, start: int, limit: int, count: int) -> None:
     """Repeated missing (or absent) episodes with return home interviews, and a strategy
-    discussion when three missing episodes fall within 90 days (practice)."""
+    discussion when three missing episodes fall within 90 days (practice).
+
+    Interviews name their episode by ``ref``, except a share whose ``ref`` binds nothing
+    (Ruling 2: an absence, a strategy discussion, or an id not in the record), matched by date;
+    and with a share of interviews never held, one is recorded the morning of the day the
+    episode began that evening (Ruling 1: it does not count).  Such loose interviews are
+    planted only where the engine must give them to the episode meant: after every earlier
+    obligation was answered, and after every earlier loose interview (``floor``, None once an
+    obligation is left unanswered, which would take any later loose interview)."""
     rand = c.rand
     rhi_rate, plan_rate = c.rate(RHI), c.rate(RHI_SAFETY_PLAN)
     span = max(1, limit - start)
@@ -40,6 +48,8 @@ def _missing(c: _Case, start: int, limit: int, count: int) -> None:
     prev_end = 0
     recent: list[int] = []
     awaiting: int | None = None  # a strategy discussion is awaited until this day
+    floor: int | None = 0  # loose interviews may fall only after this quarter-hour
+    others: list[str] = []  # ids an interview's ref may name without binding
     for q in starts:
         # mostly evenings and nights
         q = q - q % QH + (64 + int(rand() * 48)) % QH if rand() < 0.8 else q
@@ -58,6 +68,8 @@ def _missing(c: _Case, start: int, limit: int, count: int) -> None:
         prev_end = end_q
         if mid is None:
             break
+        if not missing:
+            others.append(mid)
         if ended and missing:
             r = rand()
             if r >= rhi_rate:
@@ -69,19 +81,38 @@ def _missing(c: _Case, start: int, limit: int, count: int) -> None:
             held = None
             if rq is not None:
                 outcome = RHI_OUTCOME[int(rand() * len(RHI_OUTCOME))]
-                rhi: dict[str, Any] = {"ref": mid, "outcome": outcome}
+                ref = {"ref": mid}
+                room = QH - 9 - end_q % QH  # quarter-hours left that day for an interview
+                if (floor is not None and r >= rhi_rate and end_q // QH == o and room > 0
+                        and end_q + 8 > floor and rand() < SAME_DAY_SHARE):
+                    # back the day the episode began, interviewed later that day, the interview
+                    # naming no episode: Ruling 1 counts it (a time after the episode began)
+                    rq = end_q + 8 + int(rand() * room)
+                    ref = c.odd_ref(others, "mis-", 1.0)
+                elif floor is not None and rq > floor:
+                    ref = c.odd_ref(others, "mis-") or ref
+                rhi: dict[str, Any] = {**ref, "outcome": outcome}
                 if outcome == "completed":
                     rhi["safety_plan"] = rand() >= plan_rate
                     rhi["first_seen_by"] = SEEN_BY[int(rand() * len(SEEN_BY))]
                 held = c.add_at(rq, "rhi-", "return_home_interview", rhi)
                 if held is not None and rhi.get("safety_plan") is False:
                     c.plant(RHI_SAFETY_PLAN, held, "not_met")
-            if missing:
-                if held is not None:
-                    if rq is not None and rq - end_q >= RHI_LATE:
-                        c.plant(RHI, mid, "late")
-                elif _rhi_due(end_q) < c.end:
-                    c.plant(RHI, mid, "overdue")
+                if held is not None and rhi["ref"] != mid:
+                    floor = rq
+            elif (floor is not None and q % QH >= 56 and q - q % QH + 32 > floor
+                  and rand() < SAME_DAY_SHARE):
+                # an interview that morning, before the episode began: it does not count
+                c.add_at(q - q % QH + 32 + int(rand() * (q % QH - 36)), "rhi-",
+                         "return_home_interview", {**c.odd_ref(others, "mis-", 0.5),
+                                                   "outcome": "declined"})
+            if held is None:
+                floor = None
+            if held is not None:
+                if rq is not None and rq - end_q >= RHI_LATE:
+                    c.plant(RHI, mid, "late")
+            elif _rhi_due(end_q) < c.end:
+                c.plant(RHI, mid, "overdue")
         if missing and (awaiting is None or o > awaiting):
             # episodes up to the discussion are not counted (the open obligation absorbs them),
             # and after it the count restarts; with no discussion, the obligation absorbs only
@@ -95,9 +126,11 @@ def _missing(c: _Case, start: int, limit: int, count: int) -> None:
                 d = c.act(MISSING_STRATEGY, WD5, 0)
                 awaiting = o + 90 if d is None else o + d
                 done = None
-                if d is not None and c.add(o + d, "sd-", "strategy_discussion",
-                                           {"s47": False, "reason": "missing"}) is not None:
+                sid = None if d is None else c.add(o + d, "sd-", "strategy_discussion",
+                                                   {"s47": False, "reason": "missing"})
+                if sid is not None:
                     done = o + d
+                    others.append(sid)
                 c.field(MISSING_STRATEGY, mid, o, IV_WD5, done)
                 recent = []
 

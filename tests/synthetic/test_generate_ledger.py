@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from engine.calendar import age_on
 from engine.evaluate.compile import build_ruleset
 from engine.evaluate.evaluator import RuleSet
 from engine.evaluate.findings import Finding
@@ -44,6 +45,12 @@ RUNS = (
     (5, date(2020, 4, 14), 0.8),
 )
 N = 300
+# the rulings on matching made frequent: ICPCs and return home interviews often missed or late
+# (so the same-day acts that must not count are planted often), as of just after the clocks
+# changed and Easter
+RULINGS_RUN = (6, date(2024, 4, 2), 0.15, {"ENG-ICPC-15WD": 0.5, "ENG-MISSING-RHI-72H": 0.5,
+                                          "PRC-MISSING-STRATEGY": 0.6, "PRC-PF-DBS": 0.5})
+RULINGS_N = 1000
 # cases per rule for the per-rule rate tests: enough for several obligations of each rule
 RATE_CASES = 60
 RARE = {"PRC-REAUDIT-INADEQUATE": 500, "PRC-PATHWAY-PLAN-QUALITY": 200,
@@ -96,8 +103,11 @@ def differences(ruleset: RuleSet, as_of: date,
 
 @pytest.fixture(scope="module")
 def cohorts() -> dict[int, list[tuple[dict[str, Any], list[PlantedBreach]]]]:
-    return {seed: list(generate_cohort_with_ledger(N, seed, as_of, rate))
-            for seed, as_of, rate in RUNS}
+    out = {seed: list(generate_cohort_with_ledger(N, seed, as_of, rate))
+           for seed, as_of, rate in RUNS}
+    seed, as_of, rate, rates = RULINGS_RUN
+    out[seed] = list(generate_cohort_with_ledger(RULINGS_N, seed, as_of, rate, rates))
+    return out
 
 
 def test_the_ledger_covers_every_rule_of_the_practice_profile(practice: RuleSet) -> None:
@@ -105,7 +115,7 @@ def test_the_ledger_covers_every_rule_of_the_practice_profile(practice: RuleSet)
     assert len(RULES) == len(set(RULES))
 
 
-@pytest.mark.parametrize(("seed", "as_of", "rate"), RUNS)
+@pytest.mark.parametrize(("seed", "as_of", "rate"), [*RUNS, RULINGS_RUN[:3]])
 def test_planted_breaches_are_the_breaches_found(
         practice: RuleSet, cohorts: dict[int, list[tuple[dict[str, Any], list[PlantedBreach]]]],
         seed: int, as_of: date, rate: float) -> None:
@@ -134,6 +144,121 @@ def test_the_comparison_is_not_vacuous(
                for b in led)
     assert {b.rule for c in cohorts.values() for _, led in c for b in led if b.member} == {
         "PRC-PF-DBS"}
+
+
+def _anchor_of(target: dict[str, Any], item: dict[str, Any]) -> bool:
+    """Whether ``item`` is an anchor of the rule ``target`` is a target of (Ruling 2)."""
+    kind = target["type"]
+    if kind in ("icpc", "agency_check"):
+        return item["type"] == "strategy_discussion" and item.get("s47") is True
+    if kind == "return_home_interview":
+        return (item["type"] == "missing_episode" and item.get("episode_type") == "missing"
+                and "end" in item)
+    if kind in ("core_group", "safety_plan"):
+        return item["type"] == "cp_plan"
+    raise AssertionError(kind)
+
+
+def _clock(text: str) -> tuple[str, str | None]:
+    """A date-time as written (the generator gives no offsets): its day and time, if any."""
+    return text[:10], (text[11:] or None)
+
+
+def rulings_planted(practice: RuleSet, as_of: date,
+                    cohort: list[tuple[dict[str, Any], list[PlantedBreach]]]) -> Counter[str]:
+    """How often the cohort shows each ruling, read from the records and the engine's findings
+    (not from the generator's own account)."""
+    seen: Counter[str] = Counter()
+    for record, ledger in cohort:
+        intake = validate(RawRecord(record["case_id"], orjson.dumps(record)))
+        assert intake.record is not None
+        items = {x["id"]: x for x in record["events"] + record["episodes"]}
+        findings = practice.evaluate(intake.record, as_of).findings
+        done = {f.done_id for f in findings if f.done_id}
+        # Ruling 2: refs that bind nothing, and the warning for each dangling one
+        dangling = 0
+        for ev in record["events"]:
+            ref = ev.get("ref")
+            if ref is None or ev["type"] not in ("icpc", "return_home_interview", "core_group"):
+                continue
+            if ref not in items:
+                dangling += 1
+                seen[f"dangling ref ({ev['type']})"] += 1
+            elif not _anchor_of(ev, items[ref]):
+                seen[f"foreign ref ({ev['type']} to {items[ref]['type']})"] += 1
+                seen["foreign ref, counted"] += ev["id"] in done
+        assert len([w for w in intake.warnings if "names no event" in w.message]) == dangling
+        # Ruling 1: a target the day of a timed anchor, earlier (never counts) or later (counts)
+        for kind, anchor_type in (("icpc", "strategy_discussion"),
+                                  ("return_home_interview", "missing_episode")):
+            anchors = [_clock(a["date"]) for a in record["events"] if a["type"] == anchor_type
+                       and _anchor_of({"type": kind}, a)]
+            for ev in record["events"]:
+                if ev["type"] != kind:
+                    continue
+                day, at = _clock(ev["date"])
+                later = at is not None and any(d == day and t is not None and t > at
+                                               for d, t in anchors)
+                if later and ev["id"] not in done:
+                    seen[f"same day, earlier: not counted ({kind})"] += 1
+        for f in findings:
+            if f.rule not in ("ENG-ICPC-15WD", "ENG-MISSING-RHI-72H") or f.done_id is None:
+                continue
+            anchor, target = items[f.anchor_id], items[f.done_id]
+            if target.get("ref") == f.anchor_id:
+                continue  # bound by ref: the date does not matter
+            a_day, a_at = _clock(anchor["date"])
+            t_day, t_at = _clock(target["date"])
+            if a_day == t_day and a_at is not None:
+                seen[f"same day, {'later' if t_at else 'date only'}: counted ({f.rule})"] += 1
+        # Ruling 6 and PRC-PF-DBS: clusters after an unmet one; members turning 16
+        unmet = sorted(b.anchor_id for b in ledger if b.rule == "PRC-MISSING-STRATEGY"
+                       and b.status == "overdue")
+        strategy = [f for f in findings if f.rule == "PRC-MISSING-STRATEGY"]
+        if unmet and len(strategy) > 1:
+            first = min(f.anchor_date for f in strategy if f.anchor_id in unmet)
+            seen["missing cluster after an unmet one"] += any(
+                f.anchor_date > first for f in strategy)
+        for f in findings:
+            if f.rule == "PRC-PF-DBS" and f.member is not None:
+                members = {m["id"]: m["date_of_birth"] for m in items[f.anchor_id]["household"]}
+                born = members[f.member]
+                if born is not None and age_on(date.fromisoformat(born), f.anchor_date) < 16:
+                    seen[f"member turning 16: {f.status}"] += 1
+    return seen
+
+
+def test_the_rulings_are_planted(
+        practice: RuleSet,
+        cohorts: dict[int, list[tuple[dict[str, Any], list[PlantedBreach]]]]) -> None:
+    """The cohort of RULINGS_RUN shows every case of the rulings on matching often, so the
+    exact comparison above covers them (semantics.md, "Rulings on matching")."""
+    seed, as_of, _, _ = RULINGS_RUN
+    seen = rulings_planted(practice, as_of, cohorts[seed])
+
+    def total(prefix: str) -> int:
+        return sum(n for k, n in seen.items() if k.startswith(prefix))
+
+    at_least = {
+        "same day, earlier: not counted (icpc)": 5,
+        "same day, earlier: not counted (return_home_interview)": 5,
+        "same day, later: counted (ENG-ICPC-15WD)": 5,
+        "same day, later: counted (ENG-MISSING-RHI-72H)": 5,
+        "same day, date only: counted (ENG-ICPC-15WD)": 3,
+        "foreign ref (icpc": 5,
+        "foreign ref (icpc to strategy_discussion)": 3,
+        "foreign ref (return_home_interview to missing_episode)": 3,
+        "foreign ref (return_home_interview": 5,
+        "foreign ref (core_group": 5,
+        "foreign ref, counted": 10,
+        "dangling ref (icpc": 5,
+        "dangling ref (return_home_interview": 5,
+        "dangling ref (core_group": 5,
+        "missing cluster after an unmet one": 3,
+        "member turning 16": 5,
+    }
+    for prefix, n in at_least.items():
+        assert total(prefix) >= n, (prefix, dict(seen))
 
 
 def test_ledger_and_records_match_generate_cohort() -> None:
