@@ -76,23 +76,24 @@ def open_on(episodes: list[dict[str, Any]], when: str) -> dict[str, Any] | None:
 
 def involvement_end(episodes: list[dict[str, Any]], on: str) -> str | None:
     """Where a record has no CIN episode of its own, an extract's CIN episode (referral to
-    closure) closes when the involvement holding the referral does: the end of the touching
-    episodes around it (None while open), or the referral day itself when no episode holds it,
-    so that the extract says no more about how long the case was open than the record did."""
+    closure) closes when the involvement governing the referral does: the end of the touching
+    episodes holding it, or of the first involvement after it (None while open or when there
+    is none), as the engine reads a period of involvement (decision 0004), so that the extract
+    says no more about how long the case was open than the record did."""
     spans = sorted(((ep["start"], ep.get("end")) for ep in episodes
                     if ep["type"] != "cin_episode"), key=lambda span: span[0])
-    start = end = None
+    periods: list[list[str | None]] = []
     for s, e in spans:
-        if start is not None and (end is None or s <= _next_day(end)):
-            if end is not None and (e is None or e > end):
-                end = e
+        last = periods[-1] if periods else None
+        if last is not None and (last[1] is None or s <= _next_day(last[1])):
+            if last[1] is not None and (e is None or e > last[1]):
+                last[1] = e
             continue
-        if start is not None and start <= on and (end is None or on <= end):
+        periods.append([s, e])
+    for _start, end in periods:
+        if end is None or end >= on:
             return end
-        start, end = s, e
-    if start is not None and start <= on and (end is None or on <= end):
-        return end
-    return on
+    return None
 
 
 def _next_day(text: str) -> str:
