@@ -48,12 +48,10 @@ Diff (run R against an earlier run P)
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -61,6 +59,7 @@ from typing import Any
 
 import orjson
 
+from engine.batch.locks import Busy, held
 from engine.calendar import WorkingCalendar, calendar_for
 from engine.evaluate.evaluator import RuleSet
 from engine.evaluate.status import BREACHES, OUTSTANDING, compliance_rate
@@ -244,15 +243,12 @@ def connect(path: Path, create: bool = False) -> sqlite3.Connection:
 def _exclusive(path: Path) -> Iterator[None]:
     """One recording sweep at a time per database: a second fails at once, not after a wait."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    with ExitStack() as stack:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            stack.enter_context(held(Path(f"{path}.lock")))
+        except Busy:
             raise HistoryError(f"{path}: another sweep is recording into this database") from None
         yield
-    finally:
-        os.close(fd)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

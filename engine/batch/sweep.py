@@ -7,13 +7,12 @@ in flight.  Workers are forked after the rule set is compiled, so rules compile 
 
 from __future__ import annotations
 
-import fcntl
 import multiprocessing
 import os
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from engine.batch.locks import Busy, held
 from engine.calendar import CalendarRangeError
 from engine.evaluate.evaluator import RuleSet
 from engine.evaluate.findings import CaseResult
@@ -286,22 +286,18 @@ def _write(input_path: Path, partial: list[Path], ruleset: RuleSet, as_of: date,
 @contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
     """An exclusive lock on the output folder for the length of one sweep."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out_dir / ".casecheck.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    except FileExistsError:
-        raise OutputError(f"{out_dir}: exists and is not a folder") from None
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot use as the output folder "
-                          f"({exc.strerror or type(exc).__name__})") from None
-    try:
+    with ExitStack() as stack:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(held(out_dir / ".casecheck.lock"))
+        except Busy:
             raise OutputError(f"{out_dir}: another sweep is writing to this folder") from None
+        except FileExistsError:
+            raise OutputError(f"{out_dir}: exists and is not a folder") from None
+        except OSError as exc:
+            raise OutputError(f"{out_dir}: cannot use as the output folder "
+                              f"({exc.strerror or type(exc).__name__})") from None
         yield
-    finally:
-        os.close(fd)
 
 
 def _duplicate(item: Evaluated, as_of: date, profile: str,
