@@ -17,16 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from engine.batch.history import (
-    OPEN,
     STATUSES,
     current_reasons,
     diff_runs,
     get_run,
+    open_findings,
     overdue_by_rule,
     previous_run,
     recent_runs,
     run_counts,
-    run_findings,
     run_ruleset,
 )
 from engine.batch.measures import AGE_BANDS, NO_DEADLINE, OUTCOMES, Period, period_measures
@@ -46,7 +45,7 @@ def work_list(conn: sqlite3.Connection, run: dict[str, Any],
               reasons: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Open breaches of evaluated cases (actionable and historic), for the drill-down."""
     out = []
-    for f in run_findings(conn, run, OPEN):
+    for f in open_findings(conn, run):
         if f["case_state"] != "evaluated":
             continue
         reason = reasons.get(f["finding_id"])
