@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-durable bench-import fuzz clean
+.PHONY: demo test lint bench bench-durable bench-import bench-history fuzz clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -48,6 +48,12 @@ bench-durable: $(STAMP)
 # memory, against sweeping the same cohort's JSON; figures to bench/import_results.json.
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_scale.py $(if $(N),--children $(N),)
+
+# History at scale: N cases (5000 by default) swept for NIGHTS nights (8) into the change-only
+# store and a schema-1 store; DB growth, diff and dashboard times of each; to
+# bench/history_results.json.
+bench-history: $(STAMP)
+	$(BIN)/python bench/history_size.py $(if $(N),--cases $(N),) $(if $(NIGHTS),--nights $(NIGHTS),)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -286,6 +286,27 @@ def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int, peri
     click.echo(_run(write_dashboard, db, out, fmt, run_id, runs, period, periods, start, end))
 
 
+@main.command()
+@DB
+@click.option("--xlsx", "out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The workbook to write (.xlsx): a sheet per view of the dashboard.")
+@click.option("--run", "run_id", type=int, default=None,
+              help="The run to export (default: the latest).")
+@click.option("--period", type=click.Choice(["month", "quarter", "year"]), default="month",
+              show_default=True, help="Reporting period of the period measures.")
+@click.option("--periods", type=click.IntRange(2, 60), default=6, show_default=True,
+              help="How many periods the measures cover.")
+@click.option("--from", "start", type=AsOf(), default=None,
+              help="A reporting period's first day.")
+@click.option("--to", "end", type=AsOf(), default=None, help="A reporting period's last day.")
+def export(db: Path, out: Path, run_id: int | None, period: str, periods: int,
+           start: date | None, end: date | None) -> None:
+    """The nightly results as a spreadsheet workbook (see docs/history.md)."""
+    from engine.app.runs import export as write_workbook
+
+    click.echo(_run(write_workbook, db, out, run_id, period, periods, start, end))
+
+
 @main.group()
 def reason() -> None:
     """Recorded reasons for late or missed acts, kept in the history database."""

@@ -1,5 +1,5 @@
 """Many cases: a sweep, optionally recorded in the history database (``sweep --db``), and the
-history commands' look-ups (``history``, ``diff``, ``dashboard``)."""
+history commands' look-ups (``history``, ``diff``, ``dashboard``, ``export``)."""
 
 from __future__ import annotations
 
@@ -133,6 +133,30 @@ def dashboard(db: Path, out: Path, fmt: str, run_id: int | None, runs: int,
     except OSError as exc:
         raise CommandError(f"{out}: cannot write ({exc.strerror})") from None
     return f"wrote dashboard of run {data['run']['id']} to {out}"
+
+
+def export(db: Path, out: Path, run_id: int | None, period: str = "month", periods: int = 6,
+           start: date | None = None, end: date | None = None) -> str:
+    """``export --xlsx``: the dashboard's views as a workbook, a sheet per view."""
+    from engine.batch.history import get_run
+    from engine.reports.dashboard import dashboard_data
+    from engine.reports.workbook import write_workbook
+
+    if out.suffix.lower() != ".xlsx":
+        raise CommandError(f"{out}: the workbook's name must end in .xlsx")
+    conn = open_history(db)
+    try:
+        chosen = reporting_periods(get_run(conn, run_id)["as_of"], period, periods, start, end)
+        data = dashboard_data(conn, run_id, 1, chosen)
+    except HistoryError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        conn.close()
+    try:
+        write_workbook(data, out)
+    except OSError as exc:
+        raise CommandError(f"{out}: cannot write ({exc.strerror})") from None
+    return f"wrote workbook of run {data['run']['id']} to {out}"
 
 
 def prune(db: Path, keep: str) -> str:

@@ -48,6 +48,7 @@ Diff (run R against an earlier run P)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 from collections.abc import Iterator
@@ -132,6 +133,13 @@ CREATE TABLE run_counts (
 """),
 ]
 MIGRATIONS.append((2, "_changes_only"))  # the function below, by name
+# Schema 3: two partial indexes so that a run's open breaches and the findings falling due in a
+# period are found without reading every finding (diff, dashboard, export, period measures).
+MIGRATIONS.append((3, """
+CREATE INDEX IF NOT EXISTS finding_changes_open ON finding_changes (pos)
+    WHERE status IN ('overdue', 'not_met');
+CREATE INDEX IF NOT EXISTS finding_changes_due ON finding_changes (due) WHERE due IS NOT NULL
+"""))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # Schema 2: each finding is stored once (finding_keys) and then only its changes
@@ -772,7 +780,12 @@ def run_ruleset(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
 def run_calendar(conn: sqlite3.Connection, run: dict[str, Any]) -> WorkingCalendar:
     """The working-day calendar the run was evaluated with (its profile's closure days)."""
     closures = run_ruleset(conn, run["id"]).get("closure_days", [])
-    return calendar_for(frozenset(date.fromisoformat(d) for d in closures))
+    return _calendar(frozenset(date.fromisoformat(d) for d in closures))
+
+
+@functools.lru_cache(maxsize=8)
+def _calendar(closures: frozenset[date]) -> WorkingCalendar:
+    return calendar_for(closures)  # building one takes a tenth of a second: once per process
 
 
 _KEY_COLS = ("finding_id", "case_id", "rule", "anchor_id", "occurrence", "member")
@@ -792,7 +805,21 @@ def _finding_row(r: sqlite3.Row | tuple[Any, ...], case: CaseState | None, as_of
     return item
 
 
-_MEMO: dict[tuple[str, int, int, str], list[dict[str, Any]]] = {}
+_MEMO: dict[tuple[Any, ...], Any] = {}
+
+
+def _remember(conn: sqlite3.Connection, run: dict[str, Any], what: tuple[Any, ...],
+              compute: Any) -> Any:
+    """What was read of a run, remembered by file, run, times recorded and finish time (a
+    recorded run's state changes only when it is recorded again, or when a run is recorded
+    before it, or by prune: ``record_run`` and ``prune`` clear the memo)."""
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    key = (path, run["id"], run["times_recorded"], run["finished"], *what)
+    if key not in _MEMO:
+        if len(_MEMO) >= 16:
+            _MEMO.pop(next(iter(_MEMO)))
+        _MEMO[key] = compute()
+    return _MEMO[key]
 
 
 def run_findings(conn: sqlite3.Connection, run: dict[str, Any],
@@ -800,35 +827,71 @@ def run_findings(conn: sqlite3.Connection, run: dict[str, Any],
     """Every finding of ``run`` as it stood then, with its case's team, worker and state.
 
     Findings of a case the run could not evaluate (rejected, or missing from its input) are
-    those it had when last evaluated, with ``case_state`` saying why.  The last few runs read
-    are remembered by file, run, times recorded and finish time (a recorded run's findings
-    change only when it is recorded again, or when a run is recorded before it: see
-    ``record_run``, which clears the memo)."""
-    path = conn.execute("PRAGMA database_list").fetchone()[2]
-    memo_key = (path, run["id"], run["times_recorded"], run["finished"])
-    if memo_key not in _MEMO:
-        if len(_MEMO) >= 4:
-            _MEMO.pop(next(iter(_MEMO)))
-        _MEMO[memo_key] = _run_findings(conn, run)
-    found = _MEMO[memo_key]
+    those it had when last evaluated, with ``case_state`` saying why.  This reads every
+    finding of the profile; ``open_findings`` and ``due_findings`` read only what they need."""
+    found = _remember(conn, run, ("all",), lambda: _run_findings(conn, run))
     return found if statuses is None else [f for f in found if f["status"] in statuses]
 
 
 def _run_findings(conn: sqlite3.Connection, run: dict[str, Any]) -> list[dict[str, Any]]:
-    statuses = None
     cols = ", ".join([*("k." + c for c in _KEY_COLS), *("c." + c for c in _STATE_COLS)])
     rows = conn.execute(
         f"SELECT {cols}, max(c.pos) FROM finding_changes c JOIN finding_keys k ON k.id = c.key "
         f"WHERE k.profile = ? AND c.pos <= ? GROUP BY c.key", (run["profile"], run["pos"]))
-    cases = _latest_cases(conn, run["profile"], run["pos"])
+    cases = cases_at(conn, run)
     as_of, cal = date.fromisoformat(run["as_of"]), run_calendar(conn, run)
-    out = []
-    for r in rows:
-        if r[len(_KEY_COLS)] is None or (statuses is not None
-                                         and r[len(_KEY_COLS)] not in statuses):
-            continue
-        out.append(_finding_row(r, cases.get(r[1]), as_of, cal))
-    return out
+    return [_finding_row(r, cases.get(r[1]), as_of, cal) for r in rows
+            if r[len(_KEY_COLS)] is not None]
+
+
+def cases_at(conn: sqlite3.Connection, run: dict[str, Any]) -> dict[str, CaseState]:
+    """case id -> (state, team, worker, manager) as ``run`` left it (remembered per run)."""
+    return _remember(conn, run, ("cases",),
+                     lambda: _latest_cases(conn, run["profile"], run["pos"]))
+
+
+_SELECT_STATE = ", ".join(["c.key", *("k." + c for c in _KEY_COLS),
+                           *("c." + c for c in _STATE_COLS)])
+
+
+def _latest_where(conn: sqlite3.Connection, run: dict[str, Any], index: str, cond: str,
+                  args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """(key, key columns, state) of the findings whose state in ``run`` meets ``cond``: the
+    change rows meeting it are found through ``index``, and each is kept only if it is its
+    finding's latest change at or before the run.  Costs what it finds, not the whole file."""
+    rows = conn.execute(
+        f"SELECT {_SELECT_STATE} FROM finding_changes c INDEXED BY {index} "
+        f"JOIN finding_keys k ON k.id = c.key WHERE {cond} AND c.pos <= ? AND k.profile = ? "
+        "AND NOT EXISTS (SELECT 1 FROM finding_changes c2 WHERE c2.key = c.key AND "
+        "c2.pos > c.pos AND c2.pos <= ?)", (*args, run["pos"], run["profile"], run["pos"]))
+    return [tuple(r) for r in rows]
+
+
+def _open_rows(conn: sqlite3.Connection, run: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return _remember(conn, run, ("open",), lambda: _latest_where(
+        conn, run, "finding_changes_open", "c.status IN ('overdue', 'not_met')", ()))
+
+
+def _as_findings(conn: sqlite3.Connection, run: dict[str, Any],
+                 rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    cases = cases_at(conn, run)
+    as_of, cal = date.fromisoformat(run["as_of"]), run_calendar(conn, run)
+    return [_finding_row(r[1:], cases.get(r[2]), as_of, cal) for r in rows]
+
+
+def open_findings(conn: sqlite3.Connection, run: dict[str, Any]) -> list[dict[str, Any]]:
+    """The overdue and not-met findings of ``run`` (as ``run_findings`` gives them), found
+    through the index of open change rows."""
+    return _remember(conn, run, ("open findings",),
+                     lambda: _as_findings(conn, run, _open_rows(conn, run)))
+
+
+def due_findings(conn: sqlite3.Connection, run: dict[str, Any], start: str,
+                 end: str) -> list[dict[str, Any]]:
+    """The findings of ``run`` due from ``start`` to ``end`` (ISO dates, both included)."""
+    return _remember(conn, run, ("due", start, end), lambda: _as_findings(
+        conn, run, _latest_where(conn, run, "finding_changes_due", "c.due BETWEEN ? AND ?",
+                                 (start, end))))
 
 
 def overdue_by_rule(conn: sqlite3.Connection, run_id: int) -> list[dict[str, Any]]:
@@ -836,8 +899,9 @@ def overdue_by_rule(conn: sqlite3.Connection, run_id: int) -> list[dict[str, Any
     how many, and the mean and longest lateness in that unit (never mixing units)."""
     run = get_run(conn, run_id)
     groups: dict[tuple[str, str], list[int]] = {}
-    for f in run_findings(conn, run, frozenset({"overdue"})):
-        if f["actionable"] and f["case_state"] == "evaluated" and f["days_late"] is not None:
+    for f in open_findings(conn, run):
+        if (f["status"] == "overdue" and f["actionable"] and f["case_state"] == "evaluated"
+                and f["days_late"] is not None):
             groups.setdefault((f["rule"], f["unit"] or "days"), []).append(f["days_late"])
     return [{"rule": rule, "unit": unit, "overdue": len(v), "mean_days_late": sum(v) / len(v),
              "longest_days_late": max(v)} for (rule, unit), v in sorted(groups.items())]
@@ -923,8 +987,7 @@ def diff_runs(conn: sqlite3.Connection, run: dict[str, Any],
             f"({', '.join('?' * len(chunk))})", chunk)}
     if profile != against["profile"]:
         changed = set()  # different timelines: compare everything below
-    cases_r = _latest_cases(conn, profile, run["pos"])
-    cases_p = _latest_cases(conn, against["profile"], against["pos"])
+    cases_r, cases_p = cases_at(conn, run), cases_at(conn, against)
     as_of_r, as_of_p = date.fromisoformat(run["as_of"]), date.fromisoformat(against["as_of"])
     cal = run_calendar(conn, run)
     lists: dict[str, list[dict[str, Any]]] = {c: [] for c in CATEGORIES}
@@ -956,13 +1019,7 @@ def diff_runs(conn: sqlite3.Connection, run: dict[str, Any],
         lists[category].append(item)
 
     # open, actionable breaches of R that did not change: still open, or not evaluated in R
-    open_r = {}
-    cols = ", ".join([*("k." + c for c in _KEY_COLS), *("c." + c for c in _STATE_COLS)])
-    for r in conn.execute(
-            f"SELECT c.key, {cols}, max(c.pos) FROM finding_changes c JOIN finding_keys k "
-            f"ON k.id = c.key WHERE k.profile = ? AND c.pos <= ? GROUP BY c.key "
-            f"HAVING c.status IN ('overdue', 'not_met')", (profile, run["pos"])):
-        open_r[r[0]] = tuple(r[1:1 + len(_KEY_COLS) + len(_STATE_COLS)])
+    open_r = {r[0]: r[1:] for r in _open_rows(conn, run)}
     n_key = len(_KEY_COLS)
     if profile == against["profile"]:
         for key, st in open_r.items():
@@ -1052,6 +1109,7 @@ def prune(conn: sqlite3.Connection, keep_days: int) -> dict[str, Any]:
     profile's latest as-of date; the earliest run kept becomes the base everything later is a
     change from.  Recorded reasons are kept.  Then VACUUM gives the space back."""
     removed = 0
+    _MEMO.clear()
     conn.execute("BEGIN IMMEDIATE")
     try:
         for (profile,) in conn.execute("SELECT DISTINCT profile FROM runs").fetchall():

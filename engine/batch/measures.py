@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from engine.batch.history import OPEN, run_dict, run_findings
+from engine.batch.history import OPEN, due_findings, open_findings, run_counts, run_dict
 
 OUTCOMES = ("met", "late", "overdue", "closed_unmet", "not_yet_due", "insufficient_data")
 AGE_BANDS = ((1, 7, "1-7 days"), (8, 30, "8-30 days"), (31, 90, "31-90 days"),
@@ -137,25 +137,37 @@ def measure_period(conn: sqlite3.Connection, run: dict[str, Any], period: Period
     out["run"] = {"id": m["id"], "as_of": m["as_of"]}
     as_of = date.fromisoformat(m["as_of"])
     start, end = period.start.isoformat(), period.end.isoformat()
-    for f in run_findings(conn, m):
+    # every rule and team with a finding of an evaluated case in the measuring run has a block
+    for dim, blocks in (("rule", out["rules"]), ("team", out["teams"])):
+        for key, counts in run_counts(conn, m["id"], dim).items():
+            if any(counts.values()):
+                blocks[key] = _blank()
+
+    def blocks_of(f: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+        rules, teams = out["rules"], out["teams"]
+        if f["rule"] not in rules:
+            rules[f["rule"]] = _blank()
+        if f["team"] not in teams:
+            teams[f["team"]] = _blank()
+        return out["total"], rules[f["rule"]], teams[f["team"]]
+
+    for f in due_findings(conn, m, start, end):  # fell due in the period
         if f["case_state"] != "evaluated":
-            if f["due"] and start <= f["due"] <= end:
-                out["not_evaluated"] += 1
+            out["not_evaluated"] += 1
             continue
-        blocks = (out["total"], out["rules"].setdefault(f["rule"], _blank()),
-                  out["teams"].setdefault(f["team"], _blank()))
-        if f["due"] and start <= f["due"] <= end:
-            o = outcome(f)
-            with_reason = o in ("late", "overdue", "closed_unmet") and bool(
-                reasons and f["finding_id"] in reasons)
-            for b in blocks:
-                b[o] += 1
-                b["late_with_reason"] += with_reason
-        if f["status"] in OPEN and f["actionable"]:
-            band = age_band(as_of, f["due"])
-            for b in blocks:
-                b["backlog"] += 1
-                b["backlog_age"][band] += 1
+        o = outcome(f)
+        with_reason = o in ("late", "overdue", "closed_unmet") and bool(
+            reasons and f["finding_id"] in reasons)
+        for b in blocks_of(f):
+            b[o] += 1
+            b["late_with_reason"] += with_reason
+    for f in open_findings(conn, m):  # the backlog, whatever the due date
+        if f["case_state"] != "evaluated" or not f["actionable"]:
+            continue
+        band = age_band(as_of, f["due"])
+        for b in blocks_of(f):
+            b["backlog"] += 1
+            b["backlog_age"][band] += 1
     for b in (out["total"], *out["rules"].values(), *out["teams"].values()):
         b["rate"] = rate(b)
     out["rate"] = out["total"]["rate"]

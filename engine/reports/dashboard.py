@@ -17,16 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from engine.batch.history import (
-    OPEN,
     STATUSES,
     current_reasons,
     diff_runs,
     get_run,
+    open_findings,
     overdue_by_rule,
     previous_run,
     recent_runs,
     run_counts,
-    run_findings,
     run_ruleset,
 )
 from engine.batch.measures import AGE_BANDS, NO_DEADLINE, OUTCOMES, Period, period_measures
@@ -46,7 +45,7 @@ def work_list(conn: sqlite3.Connection, run: dict[str, Any],
               reasons: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Open breaches of evaluated cases (actionable and historic), for the drill-down."""
     out = []
-    for f in run_findings(conn, run, OPEN):
+    for f in open_findings(conn, run):
         if f["case_state"] != "evaluated":
             continue
         reason = reasons.get(f["finding_id"])
@@ -248,7 +247,8 @@ def bar_chart(rows: list[tuple[str, float | None, str]], title: str,
     return "".join(out)
 
 
-def line_chart(points: list[tuple[str, float | None]], title: str) -> str:
+def line_chart(points: list[tuple[str, float | None]], title: str,
+               axis: str = "as-of date of each run") -> str:
     """Rates (0-1) over runs, one point per run, evenly spaced; None leaves a gap."""
     width, height, left, right, top, bottom = 1000, 300, 56, 48, 24, 56
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -286,7 +286,7 @@ def line_chart(points: list[tuple[str, float | None]], title: str) -> str:
             out.append(f'<text x="{x:.1f}" y="{y - 10:.1f}" class="value" '
                        f'text-anchor="middle">{_pct(v)}</text>')
     out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 12}" class="tick" '
-               'text-anchor="middle">as-of date of each run</text></svg>')
+               f'text-anchor="middle">{_t(axis)}</text></svg>')
     return "".join(out)
 
 
@@ -362,7 +362,8 @@ caption{text-align:left;font-weight:600;padding:4px 0;color:#505a5f}
 .wrap{overflow-x:auto}
 details{margin:4px 0 4px 12px}summary{cursor:pointer}
 .filters{position:sticky;top:0;background:#fff;padding:8px 0;border-bottom:1px solid #ddd;
-z-index:1}.filters label{margin-right:10px}
+z-index:1;display:flex;flex-wrap:wrap;gap:6px 14px;align-items:center}
+.filters label{white-space:nowrap}.filters select{max-width:240px}
 footer{margin-top:36px;color:#505a5f;font-size:13px;border-top:1px solid #dddddd;padding-top:12px}
 @media print{body{background:#fff}main{padding:0}h2{break-before:auto}}
 """
@@ -455,8 +456,11 @@ def _changes_section(data: dict[str, Any]) -> str:
                 f"{_t(i['status_now'] or 'absent')}</td><td>{_t(_KIND_WORDS.get(i['kind']))}</td>"
                 f"<td>{_t(i['reason_code'] or '')}</td><td>{_t(i['finding_id'])}</td></tr>"
                 for i in items]
-        out.append(f"<details{' open' if cat == 'new' else ''}><summary>{_t(title)} "
-                   f"({len(items):,})</summary>")
+        out.append(f"<details{' open' if cat == 'new' and items else ''}><summary>"
+                   f"{_t(title)} ({len(items):,})</summary>")
+        if not items:
+            out.append("<p class=note>None.</p></details>")
+            continue
         out.append('<div class="wrap"><table class="f"><thead><tr><th>case</th><th>rule</th>'
                    "<th>team</th><th>worker</th><th>due</th><th>status</th><th>what</th>"
                    "<th>reason</th><th>finding id</th></tr></thead><tbody>" + "".join(rows) +
@@ -484,7 +488,8 @@ def _measures_section(data: dict[str, Any]) -> str:
            "before its end (docs/measures.md). Late or missed items with a recorded reason "
            "are counted apart and still count as late.</p>"]
     out.append(line_chart([(p["period"], p["rate"]) for p in periods],
-                          "Timeliness of obligations falling due, by period"))
+                          "Timeliness of obligations falling due, by period",
+                          "reporting period (no point: no run measured it)"))
     out.append(_table("Timeliness by period", [("period", False), ("measured on run", True),
                                                *[(o.replace("_", " "), True) for o in OUTCOMES],
                                                ("with reason", True), ("backlog", True),
@@ -544,16 +549,21 @@ def _work_section(data: dict[str, Any]) -> str:
     for f in work:
         teams.setdefault(f["team"], {}).setdefault(f["worker"], {}).setdefault(
             f["case_id"], []).append(f)
+
+    def counted(fs: list[dict[str, Any]]) -> str:
+        act = sum(1 for f in fs if f["actionable"])
+        return f"({act:,} need action, {len(fs):,} open)"
+
     for team, workers in teams.items():
-        n = sum(len(fs) for w in workers.values() for fs in w.values())
+        every = [f for w in workers.values() for fs in w.values() for f in fs]
         out.append(f'<details class="team" data-team="{_t(team)}"><summary>{_t(team)} '
-                   f"({n:,})</summary>")
+                   f"{counted(every)}</summary>")
         for worker, cases in workers.items():
-            m = sum(len(fs) for fs in cases.values())
             out.append(f'<details class="worker" data-worker="{_t(worker)}"><summary>'
-                       f"{_t(worker)} ({m:,})</summary>")
+                       f"{_t(worker)} {counted([f for fs in cases.values() for f in fs])}"
+                       "</summary>")
             for case_id, fs in cases.items():
-                out.append(f"<details class=case><summary>{_t(case_id)} ({len(fs)})</summary>"
+                out.append(f"<details class=case><summary>{_t(case_id)} {counted(fs)}</summary>"
                            '<div class="wrap"><table class="f"><thead><tr><th>rule</th>'
                            "<th>status</th><th>due</th><th>lateness</th><th>actionable</th>"
                            "<th>reason</th><th>finding id</th></tr></thead><tbody>")

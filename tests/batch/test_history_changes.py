@@ -128,7 +128,7 @@ def test_a_schema_1_database_migrates_forward(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     migrated = history.connect(db)
-    assert history.schema_version(migrated) == history.SCHEMA_VERSION == 2
+    assert history.schema_version(migrated) == history.SCHEMA_VERSION == 3
     assert migrated.execute("SELECT count(*) FROM finding_keys").fetchone()[0] == 2
     # R2 did not change on night 2, so it is stored once
     assert migrated.execute("SELECT count(*) FROM finding_changes").fetchone()[0] == 3
