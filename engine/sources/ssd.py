@@ -191,8 +191,8 @@ def _db_source(url_env: str, schema: str | None, report: ImportReport) -> RowSou
     """Tables read through SQLAlchemy, read-only: SQLite connections are set ``query_only``,
     Postgres transactions ``READ ONLY``; every transaction is rolled back.  Table and column
     names are quoted identifiers built by SQLAlchemy; no value is ever put into SQL text.
-    Each table is read as a server-side cursor ordered by person id, then row id, so that the
-    rows arrive grouped by child (no sorting left to do) and row numbers are repeatable."""
+    Each table is read through a server-side cursor ordered by person id, then row id (then the
+    other columns), so that rows arrive grouped by child and row numbers are repeatable."""
     try:
         import sqlalchemy as sa
     except ImportError:  # pragma: no cover - depends on the installation
@@ -224,7 +224,9 @@ def _db_source(url_env: str, schema: str | None, report: ImportReport) -> RowSou
         found = [c["name"] for c in sa.inspect(engine).get_columns(table, schema=schema)]
         check_columns(f"{table}{where}", found, wanted)
         id_col, person_col = COLUMNS[table][:2]
-        order = [sa.column(c) for c in (person_col, id_col) if c]
+        # person, then row id, then the other columns: a total order, so that which of two
+        # rows with one id counts as the first does not change from run to run
+        order = [sa.column(c) for c in dict.fromkeys((person_col, id_col, *wanted)) if c]
         query = sa.select(*(sa.column(c) for c in wanted)).select_from(
             sa.table(table, schema=schema)).order_by(*order)
         report.touch(table)
