@@ -70,7 +70,7 @@ def check_columns(file: str, header: Sequence[str], required: Sequence[str]) -> 
 
 def row_digest(cells: Sequence[str]) -> bytes:
     """What makes two rows exact duplicates: their cells, stripped."""
-    return hashlib.blake2b("\x1f".join(c.strip() for c in cells).encode(),
+    return hashlib.blake2b("\x1f".join(map(str.strip, cells)).encode(),
                            digest_size=16).digest()
 
 

@@ -268,8 +268,9 @@ Keyed = tuple[int, int, int, bytes | None, tuple[str, ...]]
 
 class _Runs:
     """An external merge sort: rows are added in any order, held up to ``limit`` at a time,
-    written out as sorted runs (marshal, to a private temporary folder) and merged back in key
-    order, so that memory holds at most ``limit`` rows plus one batch per run."""
+    written out as sorted runs (length-prefixed batches of marshalled rows, in a private
+    temporary folder) and merged back in key order, so that memory holds at most ``limit`` rows
+    plus one batch per run."""
 
     def __init__(self, limit: int = SPILL_ROWS) -> None:
         self.limit = limit
@@ -290,7 +291,9 @@ class _Runs:
         path = Path(self.folder.name) / f"run-{len(self.files)}"
         with path.open("wb") as fh:
             for i in range(0, len(self.rows), _BATCH):
-                marshal.dump(self.rows[i:i + _BATCH], fh)
+                blob = marshal.dumps(self.rows[i:i + _BATCH])
+                fh.write(len(blob).to_bytes(8, "little"))
+                fh.write(blob)
         self.spilled += len(self.rows)
         self.files.append(path)
         self.rows = []
@@ -298,12 +301,8 @@ class _Runs:
     @staticmethod
     def _read(path: Path) -> Iterator[Keyed]:
         with path.open("rb") as fh:
-            while True:
-                try:
-                    batch = marshal.load(fh)
-                except EOFError:
-                    return
-                yield from batch
+            while size := fh.read(8):
+                yield from marshal.loads(fh.read(int.from_bytes(size, "little")))
 
     def merged(self) -> Iterator[Keyed]:
         self.rows.sort()
