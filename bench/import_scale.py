@@ -13,6 +13,12 @@ its peak RSS (``getrusage(RUSAGE_SELF).ru_maxrss``) is its own:
 
 Targets (issue 11): at 100,000 children an import streams with peak memory at most 1 GB and
 takes no longer than sweeping the same cohort's JSON.  Results go to bench/import_results.json.
+
+``--grouping`` measures instead only the SSD reader's grouping of rows by child, the part a
+library could take over (issue 11 item 7): ``group-hand`` is the reader's own first pass and
+external merge (every check included), ``group-duckdb`` DuckDB's ``read_csv`` of every table,
+``UNION ALL ... ORDER BY`` person, fetched into Python in batches (no line numbers, duplicate or
+cell-count checks: a lower bound).  It needs ``pip install duckdb==1.4.2`` (not a dependency).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,7 +50,9 @@ def _step(kind: str, data: Path, out: Path) -> dict[str, object]:
     from engine.sources.run import run_import
 
     start = time.perf_counter()
-    if kind.startswith("import-"):
+    if kind.startswith("group-"):
+        extra = _group(kind, data)
+    elif kind.startswith("import-"):
         source = kind.removeprefix("import-")
         report = run_import(source, data, out / f"{source}.jsonl")
         extra = {"rows": report.rows_read, "children": report.children,
@@ -66,10 +75,55 @@ def _step(kind: str, data: Path, out: Path) -> dict[str, object]:
     return result
 
 
+def _group(kind: str, folder: Path) -> dict[str, object]:
+    """Rows of an SSD folder grouped by child, and nothing more (see ``--grouping``)."""
+    from itertools import groupby
+    from operator import itemgetter
+
+    from engine.sources import ssd
+    from engine.sources.report import ImportReport
+
+    if kind == "group-hand":
+        report = ImportReport("ssd")
+        scan = ssd._Scan(report, True, ssd._Runs())
+        scan.read(ssd._csv_source(folder, report))
+        rows: Any = scan.runs.merged()
+    else:
+        import duckdb
+
+        con = duckdb.connect()
+        for setting in ("memory_limit='800MB'", "threads=2", "preserve_insertion_order=false",
+                        f"temp_directory='{folder.parent / 'duckdb.tmp'}'"):
+            con.execute(f"SET {setting}")
+        parts = []
+        for index, (table, columns) in enumerate(ssd.COLUMNS.items()):
+            path = folder / f"{table}.csv"
+            if not path.exists() or table == "ssd_department":
+                continue
+            wanted = list(dict.fromkeys(c for c in columns if c))
+            cells = ", ".join(f'"{c}"' for c in wanted) + ", NULL" * (7 - len(wanted))
+            parts.append(f'SELECT trim("{columns[1]}") AS person, {index} AS t, {cells} '
+                         f"FROM read_csv('{path}', all_varchar=true, header=true)")
+        cursor = con.execute(" UNION ALL ".join(parts) + " ORDER BY person, t")
+
+        def fetched() -> Any:
+            while batch := cursor.fetchmany(10_000):
+                yield from batch
+
+        rows = fetched()
+    n = children = 0
+    for _, group in groupby(rows, key=itemgetter(0)):
+        children += 1
+        n += sum(1 for _ in group)
+    return {"rows": n, "children": children}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--children", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--grouping", action="store_true",
+                        help="time only the SSD reader's grouping by child, by hand and DuckDB")
     parser.add_argument("--step", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
@@ -80,6 +134,10 @@ def main() -> None:
 
     from engine.sources.run import write_extract
     from engine.synthetic import generate_cohort
+
+    if args.grouping:
+        _grouping(args)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -119,6 +177,28 @@ def main() -> None:
     }
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     previous[str(args.children)] = report
+    RESULTS.write_text(json.dumps(previous, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def _grouping(args: argparse.Namespace) -> None:
+    from engine.sources.run import write_extract
+    from engine.synthetic import generate_cohort
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "ssd"
+        write_extract("ssd", generate_cohort(args.children, args.seed, AS_OF), folder)
+        for step in ("group-hand", "group-duckdb"):
+            done = subprocess.run([sys.executable, __file__, "--step", step, "--data",
+                                   str(folder), "--out", tmp], capture_output=True, text=True)
+            if done.returncode:
+                print(f"{step}: {done.stderr.strip().splitlines()[-1]}")
+                continue
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(json.dumps(results[-1]))
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous.setdefault(str(args.children), {})["ssd_grouping"] = results
     RESULTS.write_text(json.dumps(previous, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 

@@ -8,12 +8,13 @@ produced without it; a bad row never stops the import.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import hashlib
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 from .report import ImportReport, SourceError
 
@@ -43,14 +44,20 @@ def find_file(folder: Path, name: str) -> Path:
     raise SourceError(f"{name}: file not found in {folder.name}{did_you_mean(name, names)}")
 
 
-def decode(path: Path, report: ImportReport) -> str:
-    data = path.read_bytes()
+def open_text(path: Path, report: ImportReport) -> IO[str]:
+    """``path`` opened for reading as text, as ``decode`` would read it but without holding the
+    file in memory: the bytes are checked as UTF-8 in chunks first, then read as a stream."""
+    check = codecs.getincrementaldecoder("utf-8")()
     try:
-        return data.decode("utf-8-sig")
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                check.decode(chunk)
+            check.decode(b"", final=True)
     except UnicodeDecodeError:
         report.normalised(ENCODING_FALLBACK)
         report.notes.append(f"{path.name}: not UTF-8; read as cp1252")
-        return data.decode("cp1252", errors="replace")
+        return path.open(encoding="cp1252", errors="replace", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
 
 
 def check_columns(file: str, header: Sequence[str], required: Sequence[str]) -> None:
@@ -61,33 +68,60 @@ def check_columns(file: str, header: Sequence[str], required: Sequence[str]) -> 
                               f"{did_you_mean(column, header)}")
 
 
+def row_digest(cells: Sequence[str]) -> bytes:
+    """What makes two rows exact duplicates: their cells, stripped."""
+    return hashlib.blake2b("\x1f".join(map(str.strip, cells)).encode(),
+                           digest_size=16).digest()
+
+
+def csv_rows(path: Path, required: Sequence[str], report: ImportReport
+             ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header of ``path`` (checked for ``required`` now) and its rows, streamed, with the
+    line each starts on.  Blank lines are skipped; every other row is counted as read, and rows
+    with the wrong number of cells are rejected here."""
+    file = path.name
+    fh = open_text(path, report)
+    try:
+        reader = csv.reader(fh)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise SourceError(f"{file}: the file is empty (no header row)") from None
+        check_columns(file, header, required)
+    except BaseException:
+        fh.close()
+        raise
+    report.touch(file)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        with fh:
+            line = reader.line_num + 1
+            width = len(header)
+            for cells in reader:
+                start, line = line, reader.line_num + 1
+                if not any(c.strip() for c in cells):
+                    continue  # a blank line is not a row
+                report.read(file)
+                if len(cells) != width:
+                    report.reject(file, str(start), f"{len(cells)} cells where the header has "
+                                                    f"{width}")
+                    continue
+                yield start, cells
+
+    return header, rows()
+
+
 def read_csv(path: Path, required: Sequence[str], report: ImportReport) -> Iterator[Row]:
     """Rows of ``path`` with the line each starts on.  Rows with the wrong number of cells and
     exact duplicates of an earlier row are rejected here; the caller uses or rejects the rest."""
     file = path.name
-    text = decode(path, report)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise SourceError(f"{file}: the file is empty (no header row)") from None
-    check_columns(file, header, required)
-    report.touch(file)
+    header, rows = csv_rows(path, required, report)
     seen: dict[bytes, str] = {}
-    line = reader.line_num + 1
-    for cells in reader:
-        start, line = str(line), reader.line_num + 1
-        if not any(c.strip() for c in cells):
-            continue  # a blank line is not a row
-        report.read(file)
-        if len(cells) != len(header):
-            report.reject(file, start, f"{len(cells)} cells where the header has {len(header)}")
-            continue
-        digest = hashlib.blake2b("\x1f".join(c.strip() for c in cells).encode(),
-                                 digest_size=16).digest()
+    for line, cells in rows:
+        start = str(line)
+        digest = row_digest(cells)
         if digest in seen:
             report.reject(file, start, f"exact duplicate of line {seen[digest]}")
             continue
         seen[digest] = start
         yield start, dict(zip(header, cells, strict=True))
-

@@ -10,15 +10,20 @@ not assessable instead of breached.  The mapping, table by table, is in docs/sou
 
 from __future__ import annotations
 
+import heapq
+import marshal
 import os
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from .casefile import CaseBuilder, Supplies
-from .csvfiles import check_columns, did_you_mean, read_csv
+from .csvfiles import check_columns, csv_rows, did_you_mean, row_digest
 from .dates import BadValue, parse_date, parse_when
 from .report import ImportReport, SourceError, shape
 
@@ -139,7 +144,11 @@ YES = frozenset({"y", "yes", "1", "true", "t"})
 NO = frozenset({"n", "no", "0", "false", "f"})
 INFER_SD = "strategy discussion inferred from an s47 enquiry start"
 
-RowSource = Callable[[str, tuple[str, ...]], "Iterator[tuple[str, dict[str, str]]] | None"]
+# A table's rows: (line or row number, the wanted columns' values, digest or None).  CSV rows
+# carry the digest of all their cells, so that exact duplicates can be found; database rows do
+# not (a database has no exact duplicates to speak of: a repeated id is rejected as such).
+TableRow = tuple[int, tuple[str, ...], bytes | None]
+RowSource = Callable[[str, list[str]], "Iterator[TableRow] | None"]
 
 
 # --- reading tables ---------------------------------------------------------------------------
@@ -155,11 +164,14 @@ def _csv_source(folder: Path, report: ImportReport) -> RowSource:
             if hint:
                 raise SourceError(f"{name}: not an SSD table casecheck reads{hint}")
 
-    def rows(table: str, columns: tuple[str, ...]) -> Iterator[tuple[str, dict[str, str]]] | None:
+    def rows(table: str, wanted: list[str]) -> Iterator[TableRow] | None:
         path = present.get(f"{table}.csv")
         if path is None:
             return None
-        return read_csv(path, [c for c in columns if c], report)
+        header, stream = csv_rows(path, wanted, report)
+        index = [header.index(c) for c in wanted]
+        return ((line, tuple([cells[i] for i in index]), row_digest(cells))
+                for line, cells in stream)
 
     return rows
 
@@ -178,7 +190,9 @@ def _text(value: Any) -> str:
 def _db_source(url_env: str, schema: str | None, report: ImportReport) -> RowSource:
     """Tables read through SQLAlchemy, read-only: SQLite connections are set ``query_only``,
     Postgres transactions ``READ ONLY``; every transaction is rolled back.  Table and column
-    names are quoted identifiers built by SQLAlchemy; no value is ever put into SQL text."""
+    names are quoted identifiers built by SQLAlchemy; no value is ever put into SQL text.
+    Each table is read through a server-side cursor ordered by person id, then row id (then the
+    other columns), so that rows arrive grouped by child and row numbers are repeatable."""
     try:
         import sqlalchemy as sa
     except ImportError:  # pragma: no cover - depends on the installation
@@ -204,34 +218,103 @@ def _db_source(url_env: str, schema: str | None, report: ImportReport) -> RowSou
         raise SourceError(f"database: could not list tables ({type(exc).__name__})") from None
     where = f" in schema {schema}" if schema else ""
 
-    def rows(table: str, columns: tuple[str, ...]) -> Iterator[tuple[str, dict[str, str]]] | None:
+    def rows(table: str, wanted: list[str]) -> Iterator[TableRow] | None:
         if table not in names:
             return None
         found = [c["name"] for c in sa.inspect(engine).get_columns(table, schema=schema)]
-        wanted = list(dict.fromkeys(c for c in columns if c))
         check_columns(f"{table}{where}", found, wanted)
+        id_col, person_col = COLUMNS[table][:2]
+        # person, then row id, then the other columns: a total order, so that which of two
+        # rows with one id counts as the first does not change from run to run
+        order = [sa.column(c) for c in dict.fromkeys((person_col, id_col, *wanted)) if c]
         query = sa.select(*(sa.column(c) for c in wanted)).select_from(
-            sa.table(table, schema=schema))
+            sa.table(table, schema=schema)).order_by(*order)
         report.touch(table)
-        return _stream(engine, query, table, wanted, dialect)
+        return _stream(engine, query, table, report, dialect)
 
     return rows
 
 
-def _stream(engine: Any, query: Any, table: str, columns: list[str], dialect: str
-            ) -> Iterator[tuple[str, dict[str, str]]]:
+DB_BATCH = 5_000  # rows fetched from the server at a time
+
+
+def _stream(engine: Any, query: Any, table: str, report: ImportReport, dialect: str
+            ) -> Iterator[TableRow]:
     import sqlalchemy as sa
 
     try:
         with engine.connect() as conn:
             if dialect == "postgresql":
                 conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-            result = conn.execution_options(stream_results=True).execute(query)
+            result = conn.execution_options(stream_results=True,
+                                            yield_per=DB_BATCH).execute(query)
             for n, values in enumerate(result, 1):
-                yield f"row {n}", {c: _text(v) for c, v in zip(columns, values, strict=True)}
+                report.read(table)
+                yield n, tuple([_text(v) for v in values]), None
             conn.rollback()
     except sa.exc.SQLAlchemyError as exc:
         raise SourceError(f"{table}: query failed ({type(exc).__name__})") from None
+
+
+# --- sorting rows by child ----------------------------------------------------------------------
+
+SPILL_ROWS = 200_000  # rows held in memory before a sorted run is written to a temporary file
+_BATCH = 2_000  # rows per marshal record in a run file
+
+# A row on its way to the merge: (child's ordinal in ssd_person, table index, line, digest,
+# values).  The first three are unique, so rows sort by them alone.
+Keyed = tuple[int, int, int, bytes | None, tuple[str, ...]]
+
+
+class _Runs:
+    """An external merge sort: rows are added in any order, held up to ``limit`` at a time,
+    written out as sorted runs (length-prefixed batches of marshalled rows, in a private
+    temporary folder) and merged back in key order, so that memory holds at most ``limit`` rows
+    plus one batch per run."""
+
+    def __init__(self, limit: int = SPILL_ROWS) -> None:
+        self.limit = limit
+        self.rows: list[Keyed] = []
+        self.files: list[Path] = []
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
+        self.spilled = 0
+
+    def add(self, row: Keyed) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.limit:
+            self._spill()
+
+    def _spill(self) -> None:
+        self.rows.sort()
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="casecheck-ssd-")
+        path = Path(self.folder.name) / f"run-{len(self.files)}"
+        with path.open("wb") as fh:
+            for i in range(0, len(self.rows), _BATCH):
+                blob = marshal.dumps(self.rows[i:i + _BATCH])
+                fh.write(len(blob).to_bytes(8, "little"))
+                fh.write(blob)
+        self.spilled += len(self.rows)
+        self.files.append(path)
+        self.rows = []
+
+    @staticmethod
+    def _read(path: Path) -> Iterator[Keyed]:
+        with path.open("rb") as fh:
+            while size := fh.read(8):
+                yield from marshal.loads(fh.read(int.from_bytes(size, "little")))
+
+    def merged(self) -> Iterator[Keyed]:
+        self.rows.sort()
+        if not self.files:
+            return iter(self.rows)
+        return heapq.merge(*(self._read(p) for p in self.files), iter(self.rows))
+
+    def close(self) -> None:
+        self.rows = []
+        if self.folder is not None:
+            self.folder.cleanup()
+            self.folder = None
 
 
 # --- mapping ----------------------------------------------------------------------------------
@@ -512,77 +595,206 @@ HANDLERS: dict[str, Handler] = {
 
 
 def read_ssd(path: Path | None, report: ImportReport, *, url_env: str = URL_ENV,
-             schema: str | None = None, extracted: str | None = None
-             ) -> Iterator[dict[str, Any]]:
+             schema: str | None = None, extracted: str | None = None,
+             spill_rows: int = SPILL_ROWS) -> Iterator[dict[str, Any]]:
     """Case records from an SSD CSV folder (``path``) or, when ``path`` is None, from the
     database whose SQLAlchemy URL is in the environment variable ``url_env``.
 
-    All tables are read before the first record (they are joined by person); a missing
-    ``ssd_person`` or a missing column raises ``SourceError`` here."""
+    Streams: every table is read once here, its rows checked and sorted by child (at most
+    ``spill_rows`` held in memory, the rest in sorted runs on disk), then the records are built
+    one child at a time as the runs are merged.  A missing ``ssd_person`` or a missing column
+    raises ``SourceError`` here, before the first record."""
     rows = _csv_source(path, report) if path is not None else _db_source(url_env, schema,
                                                                           report)
-    kids, present = _gather(rows, report, path is not None)
-    return _records(kids, report, _supplies(present), extracted)
+    scan = _Scan(report, path is not None, _Runs(spill_rows))
+    try:
+        present = scan.read(rows)
+    except BaseException:
+        scan.runs.close()
+        raise
+    return _records(scan, _supplies(present), extracted)
 
 
-def _gather(rows: RowSource, report: ImportReport, csv: bool
-            ) -> tuple[dict[str, _Kid], list[str]]:
-    ctx = _Context(report)
-    kids: dict[str, _Kid] = {}
-    present: list[str] = []
-    for table, columns in COLUMNS.items():
-        stream = rows(table, columns)
-        if stream is None:
-            if table == "ssd_person":
-                raise SourceError(f"{table}{'.csv' if csv else ''}: required table not found")
-            report.notes.append(f"{table}: not present; what it holds is not supplied")
-            continue
-        present.append(table)
-        file = f"{table}.csv" if csv else table
-        id_col, person_col = columns[0], columns[1]
+@dataclass
+class _Table:
+    index: int
+    name: str
+    file: str
+    id_col: str
+    person_col: str
+    wanted: list[str]
+    id_at: int
+    # row ids that occur more than once in the table -> where the first of them is
+    repeated: dict[str, str] = field(default_factory=dict)
+
+
+class _Scan:
+    """The first pass: each table is read once, in the order of COLUMNS.  ``ssd_person`` and
+    ``ssd_department`` are settled here; a row of any other table is settled here when it names
+    no known child, and otherwise goes to the sort, keyed by its child, to be settled in the
+    second pass (``_records``) with the rest of that child's rows.  Either way a row meets the
+    same checks, in the same order, with the same outcome, as if all were held at once:
+    exact duplicate (of an earlier row, which names the same child) → blank id → repeated id →
+    blank person → unknown person → the table's mapping."""
+
+    def __init__(self, report: ImportReport, csv: bool, runs: _Runs) -> None:
+        self.report, self.csv, self.runs = report, csv, runs
+        self.ctx = _Context(report)
+        self.children: dict[str, int] = {}  # person id -> ordinal, in ssd_person's order
+        self.tables: dict[int, _Table] = {}
+
+    def where(self, line: int) -> str:
+        return str(line) if self.csv else f"row {line}"
+
+    def read(self, rows: RowSource) -> list[str]:
+        report = self.report
+        present: list[str] = []
+        for index, (name, columns) in enumerate(COLUMNS.items()):
+            wanted = list(dict.fromkeys(c for c in columns if c))
+            stream = rows(name, wanted)
+            if stream is None:
+                if name == "ssd_person":
+                    raise SourceError(f"{name}{'.csv' if self.csv else ''}: "
+                                      "required table not found")
+                report.notes.append(f"{name}: not present; what it holds is not supplied")
+                continue
+            present.append(name)
+            table = _Table(index, name, f"{name}.csv" if self.csv else name, columns[0],
+                           columns[1], wanted, wanted.index(columns[0]))
+            self.tables[index] = table
+            if name in ("ssd_person", "ssd_department"):
+                self._settle_all(table, stream)
+            else:
+                self._sort(table, stream)
+        report.children = len(self.children)
+        return present
+
+    def _settle_all(self, t: _Table, stream: Iterator[TableRow]) -> None:
+        """ssd_person and ssd_department: every row settled now (neither is large)."""
+        report, seen = self.report, {}
         first: dict[str, str] = {}
-        for where, cells in stream:
-            if not csv:
-                report.read(file)
-            row_id = cells.get(id_col, "").strip()
+        for line, values, digest in stream:
+            where = self.where(line)
+            if digest is not None:
+                if digest in seen:
+                    report.reject(t.file, where, f"exact duplicate of line {seen[digest]}")
+                    continue
+                seen[digest] = where
+            row_id = values[t.id_at].strip()
             if not row_id:
-                report.reject(file, where, f"{id_col} is blank")
+                report.reject(t.file, where, f"{t.id_col} is blank")
                 continue
             if row_id in first:
-                report.reject(file, where,
-                              f"a second row with the same {id_col} (first at {first[row_id]})")
+                report.reject(t.file, where,
+                              f"a second row with the same {t.id_col} (first at {first[row_id]})")
                 continue
             first[row_id] = where
-            if table == "ssd_department":
-                ctx.teams[row_id] = cells.get("dept_team_name", "").strip()
-                report.used(file)
+            if t.name == "ssd_department":
+                self.ctx.teams[row_id] = values[t.wanted.index("dept_team_name")].strip()
+                report.used(t.file)
                 continue
-            person = cells.get(person_col, "").strip()
-            if table == "ssd_person":
-                kid = kids[person] = _Kid(CaseBuilder(f"{SOURCE}:{person}", person))
-                handler: Handler = _person
+            # a person row is always used (``_person`` drops a bad cell, never the row), so it
+            # is counted as used when its child's record is built
+            ordinal = self.children[row_id] = len(self.children)
+            self.runs.add((ordinal, t.index, line, None, values))
+
+    def _sort(self, t: _Table, stream: Iterator[TableRow]) -> None:
+        report, children, runs = self.report, self.children, self.runs
+        person_at = t.wanted.index(t.person_col)
+        first: dict[str, int] = {}  # row id -> the line it is first on
+        repeated: set[str] = set()
+        unknown: dict[bytes, str] = {}  # digests of rows naming no known child
+        for line, values, digest in stream:
+            row_id = values[t.id_at].strip()
+            if row_id:
+                at = first.setdefault(row_id, line)
+                if at != line:
+                    repeated.add(row_id)
+            ordinal = children.get(values[person_at].strip())
+            if ordinal is not None:
+                runs.add((ordinal, t.index, line, digest, values))
+                continue
+            # no known child: settled now, in the same order of checks
+            where = self.where(line)
+            if digest is not None:
+                if digest in unknown:  # its twin names the same (unknown) person
+                    report.reject(t.file, where, f"exact duplicate of line {unknown[digest]}")
+                    continue
+                unknown[digest] = where
+            if not row_id:
+                report.reject(t.file, where, f"{t.id_col} is blank")
+            elif first[row_id] != line:
+                report.reject(t.file, where, f"a second row with the same {t.id_col} "
+                                             f"(first at {self.where(first[row_id])})")
+            elif not values[person_at].strip():
+                report.reject(t.file, where, f"{t.person_col} is blank")
             else:
-                if not person:
-                    report.reject(file, where, f"{person_col} is blank")
+                report.reject(t.file, where, "person not in ssd_person", orphan=True)
+        t.repeated = {row_id: self.where(first[row_id]) for row_id in repeated}
+
+
+def _records(scan: _Scan, supplies: Supplies, extracted: str | None
+             ) -> Iterator[dict[str, Any]]:
+    """The second pass: the sorted rows, one child at a time, through the tables' mappings in
+    the order of COLUMNS (and of lines within a table), as if every table were held at once."""
+    report, ctx, tables = scan.report, scan.ctx, scan.tables
+    try:
+        for _, group in groupby(scan.runs.merged(), key=itemgetter(0)):
+            kid: _Kid | None = None
+            seen: dict[bytes, str] = {}
+            current = -1
+            for _, index, line, digest, values in group:
+                t = tables[index]
+                where = scan.where(line)
+                if index != current:
+                    current, seen = index, {}
+                if kid is None:  # the child's ssd_person row sorts first
+                    kid = _Kid(CaseBuilder(f"{SOURCE}:{values[0].strip()}", values[0].strip()))
+                    ctx.file, ctx.where = t.file, where
+                    _person(kid, dict(zip(t.wanted, values, strict=True)), ctx)
+                    report.used(t.file)
                     continue
-                if person not in kids:
-                    report.reject(file, where, "person not in ssd_person", orphan=True)
+                if digest is not None:
+                    if digest in seen:
+                        report.reject(t.file, where, f"exact duplicate of line {seen[digest]}")
+                        continue
+                    seen[digest] = where
+                row_id = values[t.id_at].strip()
+                if not row_id:
+                    report.reject(t.file, where, f"{t.id_col} is blank")
                     continue
-                kid, handler = kids[person], HANDLERS[table]
-            cells["__id__"] = row_id
-            ctx.file, ctx.where = file, where
-            try:
-                handler(kid, cells, ctx)
-            except _Bad as exc:
-                if table == "ssd_person":
-                    del kids[person]
-                report.reject(file, where, str(exc))
-                continue
-            report.used(file)
-    report.children = len(kids)
-    for kid in kids.values():
-        _finish(kid, ctx)
-    return kids, present
+                at = t.repeated.get(row_id)
+                if at is not None and at != where:
+                    report.reject(t.file, where,
+                                  f"a second row with the same {t.id_col} (first at {at})")
+                    continue
+                cells = dict(zip(t.wanted, values, strict=True))
+                cells["__id__"] = row_id
+                ctx.file, ctx.where = t.file, where
+                try:
+                    HANDLERS[t.name](kid, cells, ctx)
+                except _Bad as exc:
+                    report.reject(t.file, where, str(exc))
+                    continue
+                report.used(t.file)
+            assert kid is not None
+            _finish(kid, ctx)
+            report.records += 1
+            yield kid.builder.record(SOURCE, supplies, extracted)
+        _order_rejections(scan)
+    finally:
+        scan.runs.close()
+
+
+def _order_rejections(scan: _Scan) -> None:
+    """Rejections in the order of tables, then lines: the order of reading every table whole."""
+    files = {t.file: t.index for t in scan.tables.values()}
+
+    def key(r: Any) -> tuple[int, int]:
+        file, _, where = r.where.rpartition(":")
+        return files.get(file, -1), int(where.removeprefix("row "))
+
+    scan.report.rejections.sort(key=key)
 
 
 def _finish(kid: _Kid, ctx: _Context) -> None:
@@ -611,10 +823,3 @@ def _finish(kid: _Kid, ctx: _Context) -> None:
             b.allocation["team"] = ctx.teams.get(team, team)
         if worker:
             b.allocation["worker"] = worker
-
-
-def _records(kids: dict[str, _Kid], report: ImportReport, supplies: Supplies,
-             extracted: str | None) -> Iterator[dict[str, Any]]:
-    for kid in kids.values():
-        report.records += 1
-        yield kid.builder.record(SOURCE, supplies, extracted)
