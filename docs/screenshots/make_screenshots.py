@@ -59,7 +59,7 @@ def build(out: Path) -> Path:
     for n in range(30):
         night = LAST - timedelta(days=29 - n)
         src = sources["good" if night < SWITCH else "bad"]
-        meta = history.RunMeta(night, "practice", digest, described, str(src))
+        meta = history.RunMeta(night, "practice", digest, described, f"generated/{src.name}")
         with history.record_run(db, meta) as rec:
             rec.finish(sweep_mod.sweep(src, out / "sweep", ruleset, night, sink=rec.add,
                                        serialise=case_json))
