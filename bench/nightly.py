@@ -57,6 +57,13 @@ def machine() -> dict[str, Any]:
             "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
+def _vm_hwm_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _child(path: Path, out: Path, workers: int, as_of: date, incremental: bool) -> None:
     """The subprocess side: one sweep, then its time and peak RSS as JSON on stdout."""
     from engine.app.runs import _scope
@@ -70,8 +77,9 @@ def _child(path: Path, out: Path, workers: int, as_of: date, incremental: bool) 
     started = time.perf_counter()
     summary = sweep(path, out, ruleset, as_of, workers, serialise=sweep_json, incremental=scope)
     seconds = time.perf_counter() - started
-    kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    # VmHWM, not ru_maxrss: a process started by fork and exec reports its parent's ru_maxrss
+    # at the fork (the bench process, after generating a cohort, is large)
+    kb = max(_vm_hwm_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"seconds": round(seconds, 3), "peak_rss_mb": round(kb / 1024, 1),
                       "records": summary["records"]["read"],
                       "incremental": summary.get("incremental"),
