@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-durable bench-import bench-history fuzz clean
+.PHONY: demo test lint bench bench-sweep bench-durable bench-import bench-history fuzz clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PY) -m venv $(VENV)
@@ -38,8 +38,14 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	CASECHECK_FUZZ=100000 $(BIN)/pytest tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
 
+# Issue 14: full sweep / parse floor (1 and 2 workers), incremental second night, peak RSS at
+# 10k and 100k cases; figures to bench/results.json (shown in the README).
 bench: $(STAMP)
-	$(BIN)/python bench/sweep.py
+	$(BIN)/python bench/nightly.py
+
+# The earlier benchmark (england profile, 100k cases, single cold check).
+bench-sweep: $(STAMP)
+	$(BIN)/python bench/sweep.py --results bench/sweep_results.json
 
 bench-durable: $(STAMP)
 	$(BIN)/python bench/durable_vs_core.py

@@ -152,9 +152,13 @@ def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | N
 @click.option("--from", "from_source", type=click.Choice(["ssd", "ssda903", "cin"]),
               default=None, help="INPUT is an extract of this kind: sweep it as it is "
               "imported (import-report.json is written beside the findings).")
+@click.option("--incremental", is_flag=True, default=False,
+              help="Evaluate only records changed since the last sweep into --out (same "
+                   "profile and rules), or whose findings may have changed with the date; "
+                   "carry the rest over. The results are the same as a full sweep's.")
 def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, workers: int,
           warn: int | None, db: Path | None = None, engine_name: str = "core",
-          from_source: str | None = None) -> None:
+          from_source: str | None = None, incremental: bool = False) -> None:
     """Check every record in a folder of *.json files or a .jsonl file (or an extract)."""
     from engine.app.casework import load_ruleset
     from engine.app.runs import sweep as run_sweep
@@ -169,13 +173,18 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
 
         if db is not None:
             _die("--db records sweeps of case records; import the extract first")
+        if incremental:
+            _die("--incremental sweeps case records; import the extract first")
         summary, report = _run(sweep_source, from_source, input_path, out_dir, ruleset,
                                as_of or date.today(), workers)
         click.echo(report.summary(), err=True)
         db_note = None
     else:
+        if incremental and engine_name != "core":
+            _die("--incremental works with the core engine only")
         summary, db_note = _run(run_sweep, input_path, out_dir, ruleset,
-                                as_of or date.today(), workers, profile, db, engine_name)
+                                as_of or date.today(), workers, profile, db, engine_name,
+                                incremental)
     if sys.stderr.isatty():
         click.echo("", err=True)
     rec = summary["records"]
@@ -190,6 +199,9 @@ def sweep(input_path: Path, out_dir: Path, as_of: date | None, profile: str, wor
                    "(see not_assessable in summary.json)")
     if summary.get("short_breaks", {}).get("cases"):
         click.echo(f"short-break care left out: {summary['short_breaks']['cases']} cases")
+    if summary.get("incremental"):
+        inc = summary["incremental"]
+        click.echo(f"incremental: {inc['carried']} carried over, {inc['evaluated']} evaluated")
     if db_note:
         click.echo(db_note)
     skipped = summary["files"]["skipped"]

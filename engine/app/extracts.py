@@ -15,7 +15,7 @@ from engine.batch.sweep import TerminalProgress
 from engine.batch.sweep import sweep as run_sweep
 from engine.calendar import CalendarRangeError
 from engine.records.intake import RawRecord
-from engine.reports.findings_json import case_json
+from engine.reports.findings_json import sweep_json
 from engine.sources.report import ImportReport, SourceError
 from engine.sources.run import FORMATS, open_source, write_extract
 
@@ -55,7 +55,7 @@ def sweep_source(kind: str, source: Path, out_dir: Path, ruleset: Any, as_of: da
         records = open_source(kind, source, report)
         out_dir.mkdir(parents=True, exist_ok=True)
         summary = run_sweep(source, out_dir, ruleset, as_of, workers,
-                            progress=TerminalProgress(0), serialise=case_json,
+                            progress=TerminalProgress(0), serialise=sweep_json,
                             records=_raw(records, source.name))
     except SourceError as exc:
         raise CommandError(str(exc)) from None

@@ -14,7 +14,7 @@ from engine.batch.sweep import OutputError, TerminalProgress, input_size
 from engine.batch.sweep import sweep as run_sweep
 from engine.calendar import CalendarRangeError
 from engine.records.intake import InputError
-from engine.reports.findings_json import case_json
+from engine.reports.findings_json import sweep_json
 from engine.rules.profiles import ProfileError, load_profile
 
 from .casework import check_as_of, engine_version
@@ -23,21 +23,36 @@ from .errors import CommandError
 
 def sweep(input_path: Path, out_dir: Path, ruleset: Any, as_of: date, workers: int,
           profile: str, db: Path | None = None,
-          engine_name: str = "core") -> tuple[dict[str, Any], str | None]:
-    """Sweep ``input_path`` into ``out_dir``; with ``db``, inside one history transaction.
+          engine_name: str = "core",
+          incremental: bool = False) -> tuple[dict[str, Any], str | None]:
+    """Sweep ``input_path`` into ``out_dir``; with ``db``, inside one history transaction;
+    with ``incremental``, carrying over what cannot have changed (engine.batch.incremental).
 
     Returns the summary and, when recorded, a line saying which run it became.
     """
     check_as_of(ruleset, as_of)
     progress = TerminalProgress(input_size(input_path))
+    scope = _scope(profile, ruleset, engine_name) if incremental else None
     try:
         if db is None:
             return run_sweep(input_path, out_dir, ruleset, as_of, workers, progress=progress,
-                             serialise=case_json), None
+                             serialise=sweep_json, incremental=scope), None
         return _recorded(db, profile, input_path, out_dir, ruleset, as_of, workers,
-                         engine_name, progress)
+                         engine_name, progress, scope)
     except (InputError, CalendarRangeError, OutputError) as exc:
         raise CommandError(str(exc)) from None
+
+
+def _scope(profile: str, ruleset: Any, engine_name: str) -> str:
+    """What an incremental sweep's carried-over lines are valid for."""
+    from engine.batch.incremental import scope_of
+
+    try:
+        prof = load_profile(profile)
+    except ProfileError as exc:
+        raise CommandError(str(exc)) from None
+    digest, _ = ruleset_identity(ruleset, prof.params, prof.events, engine_name)
+    return scope_of(profile, digest, sweep_json)
 
 
 def exit_code(summary: dict[str, Any]) -> int:
@@ -50,7 +65,8 @@ def exit_code(summary: dict[str, Any]) -> int:
 
 def _recorded(db: Path, profile: str, input_path: Path, out_dir: Path, ruleset: Any,
               as_of: date, workers: int, engine_name: str,
-              progress: Callable[[int, int], None]) -> tuple[dict[str, Any], str]:
+              progress: Callable[[int, int], None],
+              scope: str | None = None) -> tuple[dict[str, Any], str]:
     try:
         prof = load_profile(profile)
     except ProfileError as exc:
@@ -64,7 +80,8 @@ def _recorded(db: Path, profile: str, input_path: Path, out_dir: Path, ruleset: 
     try:
         with record_run(db, meta) as rec:
             summary = run_sweep(input_path, out_dir, ruleset, as_of, workers,
-                                progress=progress, sink=rec.add, serialise=case_json)
+                                progress=progress, sink=rec.add, serialise=sweep_json,
+                                incremental=scope)
             run_id = rec.finish(summary)
     except HistoryError as exc:
         raise CommandError(str(exc)) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -20,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from engine.batch.incremental import STATE_FILE, IncrementalState, make_template, record_hash
 from engine.batch.locks import Busy, held
 from engine.calendar import CalendarRangeError
 from engine.evaluate.evaluator import RuleSet
@@ -39,7 +41,8 @@ Serialiser = Callable[[CaseResult], bytes]
 class Evaluated:
     case_id: str | None
     line: bytes
-    statuses: list[tuple[str, str]]
+    # (rule, status) -> how many findings of the case have it
+    statuses: dict[tuple[str, str], int]
     evaluated: bool
     has_errors: bool
     warnings: int
@@ -48,6 +51,23 @@ class Evaluated:
     not_assessable: list[tuple[str, str, str]] = field(default_factory=list)
     short_breaks: int = 0
     internal: bool = False  # an internal error (a fault of casecheck's) in this record
+    # incremental sweeps only: the hash of the raw bytes, when the findings may next change by
+    # time alone, and the line as a template (None: not to be carried over)
+    sha: bytes | None = None
+    next_change: date | None = None
+    template: dict[str, Any] | None = None
+
+    def meta(self) -> list[Any]:
+        """What a carried-over record needs besides its line (``from_meta``)."""
+        return [self.case_id, [[r, s, n] for (r, s), n in self.statuses.items()],
+                self.evaluated, self.has_errors, self.warnings, self.team,
+                [list(x) for x in self.not_assessable], self.short_breaks, self.internal]
+
+    @classmethod
+    def from_meta(cls, line: bytes, meta: list[Any]) -> Evaluated:
+        return cls(meta[0], line, {(r, s): n for r, s, n in meta[1]}, meta[2], meta[3], meta[4],
+                   meta[5], [tuple(x) for x in meta[6]],  # type: ignore[misc]
+                   meta[7], meta[8])
 
 
 class OutputError(Exception):
@@ -73,8 +93,11 @@ def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date,
         result = CaseResult(_case_id_or_none(raw), as_of, ruleset.profile,
                             errors=[internal_problem(exc, raw.source)], source=raw.source)
     line = serialise(result) if serialise is not None else b""
-    summary = Evaluated(result.case_id, line,
-                        [(f.rule, f.status) for f in result.findings], result.evaluated,
+    statuses: dict[tuple[str, str], int] = {}
+    for f in result.findings:
+        key = (f.rule, f.status)
+        statuses[key] = statuses.get(key, 0) + 1
+    summary = Evaluated(result.case_id, line, statuses, result.evaluated,
                         bool(result.errors), len(result.warnings), result.team,
                         not_assessable=[(n.rule, n.source, n.reason)
                                         for n in result.not_assessable],
@@ -96,15 +119,30 @@ def _case_id_or_none(raw: RawRecord) -> str | None:
 _WORKER: dict[str, Any] = {}
 
 
-def _run_batch(batch: list[RawRecord]) -> list[Evaluated]:
+def _run_batch(batch: list[RawRecord | Evaluated]) -> list[Evaluated]:
     ruleset: RuleSet = _WORKER["ruleset"]
     as_of: date = _WORKER["as_of"]
     serialise: Serialiser = _WORKER["serialise"]
-    return [evaluate_raw(raw, ruleset, as_of, serialise)[1] for raw in batch]
+    if not _WORKER.get("incremental"):
+        return [evaluate_raw(raw, ruleset, as_of, serialise)[1]  # type: ignore[arg-type]
+                for raw in batch]
+    out = []
+    for raw in batch:
+        if isinstance(raw, Evaluated):  # carried over
+            out.append(raw)
+            continue
+        result, item = evaluate_raw(raw, ruleset, as_of, serialise)
+        out.append(item)
+        if raw.problem is not None or any(p.internal for p in result.errors):
+            continue  # evaluated again next time
+        item.sha = record_hash(raw.data)
+        item.next_change = result.next_change
+        item.template = make_template(result, serialise, item.line, ruleset.calendar)
+    return out
 
 
-def _batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
-    batch: list[RawRecord] = []
+def _batches(records: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
     for raw in records:
         batch.append(raw)
         if len(batch) >= size:
@@ -114,9 +152,11 @@ def _batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord
         yield batch
 
 
-def _evaluate_stream(records: Iterable[RawRecord], ruleset: RuleSet, as_of: date,
-                     workers: int, serialise: Serialiser) -> Iterator[Evaluated]:
+def _evaluate_stream(records: Iterable[RawRecord | Evaluated], ruleset: RuleSet, as_of: date,
+                     workers: int, serialise: Serialiser,
+                     incremental: bool = False) -> Iterator[Evaluated]:
     _WORKER["ruleset"], _WORKER["as_of"], _WORKER["serialise"] = ruleset, as_of, serialise
+    _WORKER["incremental"] = incremental
     if workers <= 1:
         for batch in _batches(records, BATCH):
             yield from _run_batch(batch)
@@ -166,10 +206,16 @@ class SweepSummary:
         if item.internal:
             self.internal_errors += 1
         self.warnings += item.warnings
-        team = self.by_team.setdefault(item.team or "(unallocated)", Counter())
-        for rule, status in item.statuses:
-            self.by_rule.setdefault(rule, Counter())[status] += 1
-            team[status] += 1
+        team = self.by_team.get(item.team or "(unallocated)")
+        if team is None:
+            team = self.by_team[item.team or "(unallocated)"] = Counter()
+        by_rule = self.by_rule
+        for (rule, status), n in item.statuses.items():
+            counts = by_rule.get(rule)
+            if counts is None:
+                counts = by_rule[rule] = Counter()
+            counts[status] += n
+            team[status] += n
 
     def as_dict(self, rule_ids: list[str]) -> dict[str, Any]:
         def block(counts: Counter[str]) -> dict[str, Any]:
@@ -216,7 +262,8 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
           progress: Callable[[int, int], None] | None = None,
           sink: Callable[[Evaluated], None] | None = None, *,
           serialise: Serialiser,
-          records: Iterable[RawRecord] | None = None) -> dict[str, Any]:
+          records: Iterable[RawRecord] | None = None,
+          incremental: str | None = None) -> dict[str, Any]:
     """Write ``findings.jsonl`` and ``summary.json`` to ``out_dir``; return the summary.
 
     ``sink``, if given, receives every item as it is written (e.g. ``history.RunRecorder.add``).
@@ -225,30 +272,57 @@ def sweep(input_path: Path, out_dir: Path, ruleset: RuleSet, as_of: date, worker
     sweep leaves the previous results as they were (``OutputError`` says why it failed).
     ``records``, if given, are swept instead of reading ``input_path`` (an adapter's output,
     streamed straight in; ``input_path`` then only names the input in the summary).
+    ``incremental``, if given, is the scope (``incremental.scope_of``) of an incremental sweep:
+    records seen unchanged in the folder's last sweep of that scope, whose findings cannot have
+    changed by tonight, are carried over instead of evaluated (``engine.batch.incremental``).
     """
     with _locked(out_dir):
         findings_path = out_dir / "findings.jsonl"
         summary_path = out_dir / "summary.json"
         partial = [findings_path.with_name("findings.jsonl.partial"),
                    summary_path.with_name("summary.json.partial")]
+        state = None
         try:
+            if incremental is not None:
+                state = IncrementalState(out_dir / STATE_FILE, incremental, as_of,
+                                         ruleset.calendar)
             data = _write(input_path, partial, ruleset, as_of, workers, progress, sink,
-                          serialise, records)
+                          serialise, records, state)
             partial[0].replace(findings_path)
             partial[1].replace(summary_path)
-        except OSError as exc:
+            if state is not None:
+                data["incremental"] = {"carried": state.carried, "evaluated": state.evaluated}
+                state.commit()
+        except (OSError, sqlite3.Error) as exc:
             raise OutputError(f"{out_dir}: cannot write the results "
-                              f"({exc.strerror or type(exc).__name__})") from None
+                              f"({getattr(exc, 'strerror', None) or exc})") from None
         finally:
+            if state is not None:
+                state.close()
             for path in partial:
                 path.unlink(missing_ok=True)
     return data
 
 
+def _carrying(records: Iterable[RawRecord], state: IncrementalState
+              ) -> Iterator[RawRecord | Evaluated]:
+    """The records, each unchanged one whose findings cannot have changed replaced by its
+    carried-over result (hashing the bytes; nothing parsed)."""
+    for batch in _batches(records, BATCH):
+        shas = [record_hash(raw.data) if raw.problem is None else b"" for raw in batch]
+        carried = state.carry(shas, [raw.source for raw in batch])
+        for raw, kept in zip(batch, carried, strict=True):
+            if kept is None:
+                yield raw
+            else:
+                yield Evaluated.from_meta(kept.line, kept.meta)
+
+
 def _write(input_path: Path, partial: list[Path], ruleset: RuleSet, as_of: date, workers: int,
            progress: Callable[[int, int], None] | None,
            sink: Callable[[Evaluated], None] | None, serialise: Serialiser,
-           records: Iterable[RawRecord] | None) -> dict[str, Any]:
+           records: Iterable[RawRecord] | None,
+           state: IncrementalState | None = None) -> dict[str, Any]:
     summary = SweepSummary(as_of, ruleset.profile, str(input_path))
     listing = Listing()
     seen: set[str] = set()
@@ -256,7 +330,12 @@ def _write(input_path: Path, partial: list[Path], ruleset: RuleSet, as_of: date,
     with partial[0].open("wb") as out:
         counted = _CountingReader(iter(records) if records is not None
                                   else read_records(input_path, listing))
-        for item in _evaluate_stream(counted, ruleset, as_of, workers, serialise):
+        stream: Iterable[RawRecord | Evaluated] = (counted if state is None
+                                                   else _carrying(counted, state))
+        for item in _evaluate_stream(stream, ruleset, as_of, workers, serialise,
+                                     state is not None):
+            if state is not None and item.template is not None and item.sha is not None:
+                state.store(item.sha, item.next_change, item.template, item.meta())
             if item.case_id is not None and item.case_id in seen:
                 item = _duplicate(item, as_of, ruleset.profile, serialise)
             elif item.case_id is not None:
@@ -274,6 +353,8 @@ def _write(input_path: Path, partial: list[Path], ruleset: RuleSet, as_of: date,
     summary.files_read, summary.skipped = listing.files_read, listing.skipped
     data = summary.as_dict([m.id for _, m in ruleset.rules])
     data["findings_lines"] = lines  # findings.jsonl and this summary belong together
+    # each rule's title and source once: met findings in findings.jsonl do not repeat them
+    data["rule_texts"] = {m.id: {"title": m.title, "source": m.source} for _, m in ruleset.rules}
     with partial[1].open("wb") as out:
         out.write(orjson.dumps(data, option=orjson.OPT_INDENT_2))
         out.flush()
@@ -306,7 +387,7 @@ def _duplicate(item: Evaluated, as_of: date, profile: str,
     result = CaseResult(item.case_id, as_of, profile, source=source, errors=[Problem(
         f"duplicate case_id {item.case_id!r}: already seen earlier in this sweep",
         pointer="/case_id", source=source, expected="a case_id unique within one sweep")])
-    return Evaluated(item.case_id, serialise(result), [], False, True, 0, None)
+    return Evaluated(item.case_id, serialise(result), {}, False, True, 0, None)
 
 
 class _CountingReader:

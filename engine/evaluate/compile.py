@@ -166,12 +166,31 @@ def compile_rule(loaded: LoadedRule, library: RuleLibrary,
                          require=compile_where(event_req) or (lambda it: True),
                          require_child=child_req)
         produce = {"met", "not_met"}
+    compiled.anchor_types = _anchor_types(r)
     compiled.event_types = frozenset(events)
     compiled.episode_types = frozenset(episodes)
     compiled.can_produce = frozenset(produce)
     anchors, targets = rule_needs(loaded, library)
     compiled.needs = (tuple(anchors), tuple(targets))
     return compiled
+
+
+def _anchor_types(r: Any) -> frozenset[str] | None:
+    """What can start a rule's clock: a follow-up's or threshold's anchor, a schedule's episode,
+    a check's subject event or the episodes a case check needs open.  Without an item of one of
+    these types in the case view the rule raises no obligation, so it is not evaluated."""
+    sel = r.over if r.kind == "schedule" else r.anchor
+    if r.kind == "check":
+        if r.subject is None:
+            return None
+        if r.subject.event:
+            return frozenset({r.subject.event})
+        return frozenset(r.subject.case_with_open or ()) or None
+    if sel is None:
+        return None
+    if sel.event:
+        return frozenset({sel.event})
+    return frozenset(sel.episode_types) or None
 
 
 def _label(name: str) -> str:

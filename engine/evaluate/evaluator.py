@@ -20,6 +20,7 @@ from engine.evaluate.status import OUTSTANDING, days_late, status_of, warn_until
 from engine.records.caseview import CaseView
 from engine.records.models import EPISODE_TYPES, EVENT_TYPES, team_of
 from engine.records.problems import Problem, internal_problem
+from engine.rules.templates import PLACEHOLDER
 
 
 @dataclass
@@ -121,6 +122,7 @@ class RuleSet:
         self.event_types = frozenset().union(*(r.event_types for r, _ in rules))
         self.episode_types = frozenset().union(*(r.episode_types for r, _ in rules))
         self.meta = {m.id: m for _, m in rules}
+        self.renderer = Renderer(calendar)
         # what each rule needs of a source, once per rule set (coverage.py)
         self.coverage = Coverage({m.id: r.needs for r, m in rules})
 
@@ -155,23 +157,32 @@ class RuleSet:
                 f"as-of {as_of.isoformat()} is outside the working-day calendar "
                 f"({cal.first.year}-{cal.last.year})",
                 expected="an as-of date the calendar covers"))
+            result.next_change = as_of + timedelta(days=1)
             return result
+        window = self.warn if warn is None else warn
         try:
-            until: date | None = warn_until(cal, as_of, self.warn if warn is None else warn)
+            until: date | None = warn_until(cal, as_of, window)
         except CalendarRangeError:
             until = None  # only obligations still open and not yet overdue need it
         periods = involvement(record, as_of)
+        present = view.present
+        findings = result.findings
+        make = self._finding
         for rule, meta in self.rules:
             if meta.id in skip:
                 continue  # not assessable from this source: listed, never breached
+            if obligations is None and rule.anchor_types is not None \
+                    and rule.anchor_types.isdisjoint(present):
+                continue  # nothing in the record can start this rule's clock
             try:
                 found = (obligations(meta, view) if obligations is not None
                          else rule.evaluate(view, cal))
+                if not found:
+                    continue
                 if died is not None:
                     found = after_death(found, died)
                 # all of a rule's findings or none: a rule that fails part-way reports an error
-                result.findings.extend([self._finding(ob, meta, as_of, until, periods)
-                                        for ob in found])
+                findings.extend([make(ob, meta, as_of, until, periods) for ob in found])
             except CalendarRangeError as exc:
                 result.errors.append(Problem(str(exc), rule=meta.id,
                                              expected="dates within the working-day calendar"))
@@ -179,74 +190,148 @@ class RuleSet:
                 result.errors.append(Problem(str(exc), rule=meta.id, expected=exc.expected))
             except Exception as exc:  # last resort: one rule never stops a case
                 result.errors.append(internal_problem(exc, rule=meta.id))
-        result.findings.sort(key=lambda f: (f.rule, f.anchor_date, f.occurrence or 0,
-                                            f.anchor_id, f.member or ""))
+        findings.sort(key=_finding_order)
+        result.next_change = (as_of + timedelta(days=1) if result.errors
+                              else self._next_change(findings, view.next_change, as_of, window))
         return result
+
+    def _next_change(self, findings: list[Finding], nxt: date | None, as_of: date,
+                     window: int) -> date | None:
+        """The first day after ``as_of`` on which a finding's status could change by time
+        alone: a due-soon deadline passing, a pending one entering the warning window; or
+        ``nxt``, the case view's first dated item (or birthday) still to come."""
+        cal = self.calendar
+        slack = timedelta(days=3 * window + 30)  # the warning window never spans more
+        for f in findings:
+            status = f.status
+            if status == "due_soon":
+                day = f.due + timedelta(days=1)  # type: ignore[operator]
+            elif status == "pending":
+                due: date = f.due  # type: ignore[assignment]
+                if nxt is not None and due - slack >= nxt:
+                    continue
+                try:
+                    day = due_soon_from(cal, due, window, as_of)
+                except CalendarRangeError:
+                    day = as_of + timedelta(days=1)
+            else:
+                continue
+            if nxt is None or day < nxt:
+                nxt = day
+        return nxt
 
     def _finding(self, ob: Obligation, meta: RuleMeta, as_of: date,
                  warn_until: date | None,
                  periods: list[tuple[date, date | None]] | None = None) -> Finding:
-        cal = self.calendar
         status = status_of(ob, as_of, warn_until)
         ended = governing_end(ob, meta.kind, periods or [])
-        late = days_late(ob, status, as_of, cal, ended)
-        first = ob.occurrence in (None, 1)
+        late = (None if ob.due is None or status not in _LATENESS
+                else days_late(ob, status, as_of, self.calendar, ended))
+        outstanding = status in OUTSTANDING
+        return Finding(meta.id, status, ob.anchor.id, ob.anchor.day, ob.due, ob.done_id,
+                       ob.done_day, late, None, meta.source, meta.title, ob.occurrence,
+                       ob.member, ob.evidence,
+                       "working_days" if ob.unit == "working_days" else "days",
+                       ob.clock_day, outstanding and ended is None, ended,
+                       (self.renderer, ob, meta, as_of, status, late, ended))
 
-        def value(name: str) -> object:
-            # computed only for the placeholders the template uses
-            if name == "target":
-                return meta.target_label
-            if name == "anchor":
-                return meta.anchor_label if first else f"the previous {meta.target_label}"
-            if name == "anchor_date":
-                return ob.anchor.day.isoformat()
-            if name == "clock_date":
-                return ob.clock_day.isoformat() if ob.clock_day else None
-            if name == "due":
-                return ob.due.isoformat() if ob.due else None
-            if name == "done_date":
-                return ob.done_day.isoformat() if ob.done_day else None
-            if name == "limit":
-                return str(ob.limit) if ob.limit else "the deadline"
-            if name == "days_late":
-                return late
-            if name == "unit":
-                return _unit_words(ob.unit, late)
-            if name == "elapsed":
-                if ob.done_day is None or ob.clock_day is None:
-                    return None
-                unit = "working_days" if ob.unit == "working_days" else "days"
-                return cal.lateness(ob.clock_day, ob.done_day, unit)
-            if name == "as_of":
-                return as_of.isoformat()
-            simple = {"title": meta.title, "anchor_id": ob.anchor.id, "done_id": ob.done_id,
-                      "occurrence": ob.occurrence, "member": ob.member, "reason": ob.reason}
-            return simple.get(name)
 
+_LATENESS = frozenset({"late", "overdue"})
+_DYNAMIC = ("days_late", "unit", "as_of")
+
+
+def _finding_order(f: Finding) -> tuple[Any, ...]:
+    return (f.rule, f.anchor_date, f.occurrence or 0, f.anchor_id, f.member or "")
+
+
+def due_soon_from(cal: WorkingCalendar, due: date, warn: int, as_of: date) -> date:
+    """The first as-of date after ``as_of`` on which a deadline of ``due`` is due soon (Ruling
+    7: within ``warn`` working days, counted in (as-of, due])."""
+    day = due - timedelta(days=warn)  # warn_until(d) >= d + warn, so due soon from here
+    while day - timedelta(days=1) > as_of and warn_until(cal, day - timedelta(days=1),
+                                                         warn) >= due:
+        day -= timedelta(days=1)
+    return max(day, as_of + timedelta(days=1))
+
+
+class Renderer:
+    """Finding messages from their templates, rendered only when a message is read."""
+
+    def __init__(self, cal: WorkingCalendar) -> None:
+        self.cal = cal
+
+    @staticmethod
+    def template(meta: RuleMeta, status: str) -> str:
         template = meta.messages.get(status)
         if template is None:
             template = CHECK_MET if (status == "met" and meta.kind == "check") else DEFAULTS[status]
-        message = render_with(template, value)
-        outstanding = status in OUTSTANDING
-        if outstanding and ended is not None:
+        return template
+
+    def value(self, ctx: tuple[Any, ...], name: str) -> object:
+        _, ob, meta, as_of, _status, late, _ended = ctx
+        # computed only for the placeholders the template uses
+        if name == "target":
+            return meta.target_label
+        if name == "anchor":
+            first = ob.occurrence in (None, 1)
+            return meta.anchor_label if first else f"the previous {meta.target_label}"
+        if name == "anchor_date":
+            return ob.anchor.day.isoformat()
+        if name == "clock_date":
+            return ob.clock_day.isoformat() if ob.clock_day else None
+        if name == "due":
+            return ob.due.isoformat() if ob.due else None
+        if name == "done_date":
+            return ob.done_day.isoformat() if ob.done_day else None
+        if name == "limit":
+            return str(ob.limit) if ob.limit else "the deadline"
+        if name == "days_late":
+            return late
+        if name == "unit":
+            return _unit_words(ob.unit, late)
+        if name == "elapsed":
+            if ob.done_day is None or ob.clock_day is None:
+                return None
+            unit = "working_days" if ob.unit == "working_days" else "days"
+            return self.cal.lateness(ob.clock_day, ob.done_day, unit)
+        if name == "as_of":
+            return as_of.isoformat()
+        simple = {"title": meta.title, "anchor_id": ob.anchor.id, "done_id": ob.done_id,
+                  "occurrence": ob.occurrence, "member": ob.member, "reason": ob.reason}
+        return simple.get(name)
+
+    def message(self, ctx: tuple[Any, ...]) -> str:
+        _, _ob, meta, _as_of, status, _late, ended = ctx
+        message = render_with(self.template(meta, status), lambda name: self.value(ctx, name))
+        if ended is not None and status in OUTSTANDING:
             message += f" (closed {ended.isoformat()}: no longer actionable)"
-        return Finding(
-            rule=meta.id,
-            status=status,
-            anchor_id=ob.anchor.id,
-            anchor_date=ob.anchor.day,
-            due=ob.due,
-            done_id=ob.done_id,
-            done_date=ob.done_day,
-            days_late=late,
-            message=message,
-            source=meta.source,
-            title=meta.title,
-            occurrence=ob.occurrence,
-            member=ob.member,
-            evidence=ob.evidence,
-            unit="working_days" if ob.unit == "working_days" else "days",
-            clock_date=ob.clock_day,
-            actionable=outstanding and ended is None,
-            episode_end=ended,
-        )
+        return message
+
+    def growth(self, ctx: tuple[Any, ...]) -> dict[str, Any] | None:
+        """For an overdue finding still growing (its episode open, no stop): the due date,
+        unit and message with everything but lateness and as-of filled in (``regrow``)."""
+        _, ob, meta, _as_of, status, _late, ended = ctx
+        if status != "overdue" or ended is not None or ob.stops is not None or ob.due is None:
+            return None
+        segments: list[Any] = []
+        for i, piece in enumerate(PLACEHOLDER.split(self.template(meta, status))):
+            if i % 2 == 0:
+                segments.append(piece)
+            elif piece in _DYNAMIC:
+                segments.append([piece])
+            else:
+                v = self.value(ctx, piece)
+                segments.append("{" + piece + "}" if v is None else str(v))
+        return {"due": ob.due.isoformat(),
+                "unit": "working_days" if ob.unit == "working_days" else "days",
+                "segments": segments}
+
+
+def regrow(growth: dict[str, Any], as_of: date, cal: WorkingCalendar) -> tuple[int, str]:
+    """A growing overdue finding (``Renderer.growth``) stated at a later ``as_of`` on which its
+    status has not changed: (days late, message)."""
+    late = cal.lateness(date.fromisoformat(growth["due"]), as_of, growth["unit"])
+    words = {"days_late": str(late), "unit": _unit_words(growth["unit"], late),
+             "as_of": as_of.isoformat()}
+    return late, "".join(s if isinstance(s, str) else words[s[0]]
+                         for s in growth["segments"])

@@ -84,6 +84,8 @@ class FollowUp(CompiledRule):
                 if age_on(member_dob, anchor.day) < self.member_min_age:
                     turns = birthday(member_dob, self.member_min_age)
                     if not self.member_turning or turns > (anchor.end or view.as_of):
+                        if self.member_turning and anchor.end is None:
+                            view.notice(turns)  # the clock starts on that birthday
                         continue
                     # turning the age during the episode: the clock starts at that birthday,
                     # the finding's anchor stays the episode (with the member)

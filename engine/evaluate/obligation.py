@@ -149,6 +149,9 @@ class CompiledRule:
     event_types: frozenset[str] = frozenset()
     episode_types: frozenset[str] = frozenset()
     can_produce: frozenset[str] = frozenset()
+    # event or episode types one of which must be in the case view for the rule to raise any
+    # obligation (what can start its clock); None: always evaluate
+    anchor_types: frozenset[str] | None = None
     # (anchor needs, target needs) for "not assessable from this source" (coverage.py)
     needs: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 

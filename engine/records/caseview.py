@@ -62,18 +62,6 @@ class Item:
 _NO_FIELDS: frozenset[str] = frozenset()
 
 
-def _trimmed(fields: dict[str, Any], as_of: date) -> dict[str, Any]:
-    """Date fields after the as-of date have not happened yet (copy only when needed)."""
-    late = [key for key in EVENT_DATE_FIELDS.get(fields["type"], _NO_FIELDS)
-            if (v := fields.get(key)) is not None and local_day(v) > as_of]
-    if not late:
-        return fields
-    fields = dict(fields)
-    for key in late:
-        fields[key] = None
-    return fields
-
-
 # Meetings that may be recorded as cancelled (``cancelled: true``): such a meeting did not take
 # place, so it neither satisfies an obligation nor starts one (docs/format.md).
 MEETING_TYPES = frozenset({"icpc", "rcpc", "cin_review", "cla_review", "core_group", "ppm"})
@@ -136,26 +124,65 @@ class CaseView:
         self._ids: dict[str, tuple[str, int]] | None = None
         self.short_breaks: list[ShortBreak] = []
 
+        # the first date after as-of that anything in the record bears: on that day the case
+        # view (and so possibly a finding) changes by the passing of time alone
+        future: date | None = None
         events = self._events
+        date_fields = EVENT_DATE_FIELDS
         for i, ev in enumerate(record["events"]):
-            bucket = events.get(ev["type"])
-            if bucket is None or did_not_happen(ev):
-                continue
             when = ev["date"]
             if type(when) is date:  # the common case, without the date-time conversions
                 day, at = when, None
             else:
-                day, at = local_day(when), instant(when)
+                day, at = local_day(when), None
             if day > as_of:
+                if future is None or day < future:
+                    future = day
                 continue
-            bucket.append(Item(ev["id"], ev["type"], day, at, ev.get("ref"),
-                               _trimmed(ev, as_of), f"/events/{i}", order=i))
+            kind = ev["type"]
+            bucket = events.get(kind)
+            if bucket is None or did_not_happen(ev):
+                continue
+            if at is None and type(when) is not date:
+                at = instant(when)
+            fields = ev
+            later = None
+            for key in date_fields.get(kind, _NO_FIELDS):
+                v = ev.get(key)
+                if v is not None:
+                    vday = v if type(v) is date else local_day(v)
+                    if vday > as_of:
+                        if future is None or vday < future:
+                            future = vday
+                        if later is None:
+                            later = []
+                        later.append(key)
+            if later is not None:
+                fields = dict(ev)
+                for key in later:
+                    fields[key] = None
+            bucket.append(Item(ev["id"], kind, day, at, ev.get("ref"), fields,
+                               f"/events/{i}", order=i))
         for bucket in events.values():
             if len(bucket) > 1:
                 bucket.sort(key=_event_key)
 
-        excluded = self._short_breaks(record["episodes"], as_of)
-        for i, ep in enumerate(record["episodes"]):
+        episodes = record["episodes"]
+        for ep in episodes:
+            for value in (ep["start"], ep.get("end")):
+                if value is not None and value > as_of and (future is None or value < future):
+                    future = value
+            for status in ep.get("legal_statuses") or ():
+                value = status["start"]
+                if value > as_of and (future is None or value < future):
+                    future = value
+        died = child.get("date_of_death")
+        if died is not None and died > as_of and (future is None or died < future):
+            future = died
+        self.next_change: date | None = future
+
+        excluded = self._short_breaks(episodes, as_of)
+        for i, ep in enumerate(episodes):
             bucket = self._episodes.get(ep["type"])
             if bucket is None or ep["start"] > as_of:
                 continue
@@ -170,7 +197,16 @@ class CaseView:
             bucket.append(Item(ep["id"], ep["type"], ep["start"], None, None, ep,
                                f"/episodes/{i}", end=end, order=i))
         for bucket in self._episodes.values():
-            bucket.sort(key=lambda it: (it.day, it.id))
+            if len(bucket) > 1:
+                bucket.sort(key=lambda it: (it.day, it.id))
+        # the types with at least one item, for skipping rules that cannot start a clock
+        self.present = frozenset([t for t, b in events.items() if b]
+                                 + [t for t, b in self._episodes.items() if b])
+
+    def notice(self, day: date) -> None:
+        """A rule's result will change on ``day`` (after as-of) by time alone: a birthday."""
+        if day > self.as_of and (self.next_change is None or day < self.next_change):
+            self.next_change = day
 
     def _short_breaks(self, episodes: list[dict[str, Any]], as_of: date
                       ) -> dict[str, ShortBreak]:

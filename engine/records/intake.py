@@ -454,10 +454,63 @@ def validate(raw: RawRecord, known_events: frozenset[str] = EVENT_TYPES) -> Inta
     problems = duplicate_key_problems(raw.data, record, raw.source)
     record.setdefault("events", [])
     record.setdefault("episodes", [])
-    problems += integrity_problems(record, raw.source)
+    found, warnings = record_checks(record, raw.source, known_events)
+    problems += found
     if problems:
         return Intake(raw.source, record["case_id"], None, problems, [])
-    return Intake(raw.source, record["case_id"], record, [],
-                  unknown_type_warnings(record, raw.source, known_events)
-                  + order_warnings(record, raw.source)
-                  + dangling_ref_warnings(record, raw.source))
+    return Intake(raw.source, record["case_id"], record, [], warnings)
+
+
+def record_checks(record: dict[str, Any], source: str, known: frozenset[str] = EVENT_TYPES
+                  ) -> tuple[list[Problem], list[Problem]]:
+    """``integrity_problems``, then ``unknown_type_warnings`` + ``order_warnings`` +
+    ``dangling_ref_warnings``, in one pass over the events (the same problems, in the same
+    order; the warnings only when there are no problems)."""
+    problems: list[Problem] = []
+    first: dict[str, tuple[str, int]] = {}
+    episodes, events = record["episodes"], record["events"]
+    for kind, items in (("episodes", episodes), ("events", events)):
+        for i, item in enumerate(items):
+            item_id = item["id"]
+            if item_id in first:
+                where = first[item_id]
+                problems.append(Problem(
+                    f"duplicate id {item_id!r} (first at /{where[0]}/{where[1]}/id)",
+                    pointer=f"/{kind}/{i}/id", source=source,
+                    expected="an id unique within the case"))
+            else:
+                first[item_id] = (kind, i)
+    for i, ep in enumerate(episodes):
+        end = ep.get("end")
+        if end is not None and end < ep["start"]:
+            problems.append(Problem("episode ends before it starts", pointer=f"/episodes/{i}/end",
+                                    source=source, expected="an end on or after the start",
+                                    value=end.isoformat()))
+    if problems:
+        return problems, []
+    unknown = False
+    order: list[Problem] = []
+    dangling: list[Problem] = []
+    later_fields = _LATER_FIELDS
+    for i, ev in enumerate(events):
+        kind = ev["type"]
+        if kind not in known:
+            unknown = True
+        later = later_fields.get(kind, ())
+        completed = ev.get("completed")
+        if completed is not None or later:
+            for name in ("completed", *later) if completed is not None else later:
+                value = ev.get(name)
+                if isinstance(value, date) and _before(value, ev["date"]):
+                    order.append(Problem(
+                        f"{name} is before the event's own date; it satisfies nothing",
+                        pointer=f"/events/{i}/{name}", source=source,
+                        expected=f"a {name} on or after the event's date"))
+        ref = ev.get("ref")
+        if ref is not None and ref not in first:
+            dangling.append(Problem(
+                f"ref {ref!r} names no event or episode in the record (ignored)",
+                pointer=f"/events/{i}/ref", source=source,
+                expected="the id of an event or episode in the record"))
+    warnings = unknown_type_warnings(record, source, known) if unknown else []
+    return problems, warnings + order + dangling

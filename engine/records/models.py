@@ -44,20 +44,39 @@ _DATETIME_TEXT = re.compile(
     r"(?:19|20)\d\d-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:\d\d)?")
 
 
+# Dates repeat (a record holds a few hundred, a cohort a few thousand distinct ones): each text
+# accepted is kept with its value, so most checks are one dictionary look-up (issue 14).
+_SEEN_DATES: dict[str, date] = {}
+
+
+def _remember(value: str, day: date) -> date:
+    if len(_SEEN_DATES) > 100_000:
+        _SEEN_DATES.clear()
+    _SEEN_DATES[value] = day
+    return day
+
+
 def _date(value: Any) -> date:
-    if type(value) is str and _DATE_TEXT.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
+    if type(value) is str:
+        day = _SEEN_DATES.get(value)
+        if day is not None:
+            return day
+        if _DATE_TEXT.fullmatch(value):
+            try:
+                return _remember(value, date.fromisoformat(value))
+            except ValueError:
+                pass
     raise PydanticCustomError("date_form", "Input should be a date YYYY-MM-DD")
 
 
 def _date_or_datetime(value: Any) -> date | datetime:
     if type(value) is str:
+        day = _SEEN_DATES.get(value)
+        if day is not None:
+            return day
         if _DATE_TEXT.fullmatch(value):
             try:
-                return date.fromisoformat(value)
+                return _remember(value, date.fromisoformat(value))
             except ValueError:
                 pass
         elif _DATETIME_TEXT.fullmatch(value):
