@@ -15,7 +15,8 @@ from engine.calendar import CalendarRangeError
 from engine.evaluate.compile import build_ruleset
 from engine.evaluate.evaluator import RuleSet
 from engine.evaluate.findings import CaseResult
-from engine.records.intake import InputError, RawRecord, read_records
+from engine.evaluate.urgency import CaseOverview, case_overview
+from engine.records.intake import InputError, RawRecord, read_records, validate
 from engine.rules.profiles import ProfileError, library_for, load_profile
 from engine.rules.rulebook import RuleError
 
@@ -81,6 +82,39 @@ def rejection(raw: RawRecord, result: CaseResult) -> CommandError:
     first = result.errors[0]
     return CommandError(f"{raw.source}: {first.pointer or '/'}: {first.message}"
                         + (f" (got {first.value!r})" if first.value else ""), 1)
+
+
+def overview_of(raw: RawRecord, ruleset: Any, as_of: date) -> CaseOverview | None:
+    """The header of a view (age, allocation, plans open and closed), or ``None`` for a record
+    that does not validate (its errors are what the view prints)."""
+    intake = validate(raw, getattr(ruleset, "known_event_types", frozenset()) or
+                      frozenset())
+    if intake.record is None:
+        return None
+    return case_overview(intake.record, as_of)
+
+
+def manager_view(case: Path, profile: str, as_of: date, warn: int | None, engine_name: str,
+                 fmt: str, *, width: int = 100, style: Any = None,
+                 show_all: bool = False) -> tuple[RawRecord, CaseResult, str]:
+    """``casecheck check``: the record, its result and the view in ``fmt`` (text, markdown or
+    json). A record that cannot be read or validated gives an empty view: its error is the
+    command's (``rejection``), never an empty case."""
+    from engine.reports.findings_json import case_json
+    from engine.reports.text import case_markdown, case_text
+
+    ruleset = load_ruleset(profile, warn, engine_name)
+    raw, result = evaluate_one(case, ruleset, as_of, "check")
+    if fmt == "json":
+        return raw, result, case_json(result, indent=True).decode() + "\n"
+    if not result.evaluated:
+        return raw, result, ""
+    overview = overview_of(raw, ruleset, as_of)
+    meta = getattr(ruleset, "meta", None)
+    if fmt == "markdown":
+        return raw, result, case_markdown(result, meta=meta, overview=overview)
+    return raw, result, case_text(result, style, meta=meta, overview=overview, width=width,
+                                  show_all=show_all) + "\n"
 
 
 def audit_section(case: Path, profile: str, as_of: date, fmt: str) -> str:
