@@ -120,20 +120,26 @@ def _raise(exc: Exception) -> None:
 @click.argument("case", type=click.Path(path_type=Path))
 @AS_OF
 @PROFILE
-@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown", "docx"]),
+              default="html", show_default=True,
+              help="docx: a Word document with form fields (content controls); needs --out.")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the report to this file (default: standard output).")
 def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | None) -> None:
     """The auditor's pre-filled compliance section for one case, standard by standard."""
     from engine.app.casework import audit_section
 
+    if fmt == "docx" and out is None:
+        _die("--format docx writes a file: give --out FILE.docx")
     text = _run(audit_section, case, profile, as_of or date.today(), fmt)
     if out is None:
         click.echo(text, nl=False)
         return
     try:
-        out.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            out.write_bytes(text)
+        else:
+            out.write_text(text, encoding="utf-8")
     except OSError as exc:
         _die(f"{out}: cannot write ({exc.strerror})")
     click.echo(f"wrote {out}", err=True)

@@ -117,9 +117,10 @@ def manager_view(case: Path, profile: str, as_of: date, warn: int | None, engine
                                   show_all=show_all) + "\n"
 
 
-def audit_section(case: Path, profile: str, as_of: date, fmt: str) -> str:
-    """The auditor's pre-filled compliance section for one case, as HTML or markdown."""
-    from engine.reports.audit import build_report, render_html, render_markdown
+def audit_section(case: Path, profile: str, as_of: date, fmt: str) -> str | bytes:
+    """The auditor's pre-filled compliance section for one case: HTML, markdown or (``docx``)
+    the bytes of a Word document."""
+    from engine.reports.audit import LocalSource, build_report, render_html, render_markdown
     from engine.rules.standards import load_standards
 
     ruleset = load_ruleset(profile)
@@ -140,9 +141,21 @@ def audit_section(case: Path, profile: str, as_of: date, fmt: str) -> str:
     found = engine_version()
     generator = f"casecheck {found}" if found else "casecheck"
     try:
-        profile_title: str | None = load_profile(profile).title
+        prof = load_profile(profile)
     except ProfileError:
-        profile_title = None
+        prof = None
+    local = LocalSource(prof.name if prof else profile, prof.title if prof else None)
+    if prof is not None and prof.source is not None:
+        local = LocalSource(prof.name, prof.title, prof.source.document, prof.source.publisher,
+                            prof.source.date)
     audit = build_report(result, catalogue, ruleset.meta, child_id=child_id,
-                         profile_title=profile_title, generator=generator)
+                         profile_title=prof.title if prof else None, generator=generator,
+                         overview=overview_of(raw, ruleset, as_of), local=local)
+    if fmt == "docx":
+        try:
+            from engine.reports.audit_docx import render_docx
+        except ImportError:
+            raise CommandError("--format docx needs python-docx: pip install "
+                               "'casecheck[docx]'") from None
+        return render_docx(audit)
     return render_html(audit) if fmt == "html" else render_markdown(audit)
