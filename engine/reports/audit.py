@@ -457,7 +457,7 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 .problems { border: 1px solid #b00020; background: #fdecee; padding: 1.5mm 2.5mm;
   margin: 0 0 2mm; font-size: 8.5pt; }
 .problems ul { margin: 1mm 0 0; padding-left: 5mm; }
-.summary-table { font-size: 8pt; margin-bottom: 2mm; }
+.summary-table { font-size: 7.5pt; margin-bottom: 1.5mm; }
 .summary-table td, .summary-table th { padding: 0.2mm 1mm; line-height: 1.15; }
 .summary-table th, .summary-table td { border-bottom: 1px solid #bbb; }
 .summary-table th[scope=row] { font-weight: normal; }
@@ -468,7 +468,8 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 h3.key-title { font-size: 9pt; margin: 1mm 0 0.5mm; }
 .summary-table { table-layout: fixed; }
 .summary-table select { width: 100%; }
-.standard { border: 1px solid #8a97a4; padding: 1.5mm 2.5mm; margin: 0 0 2.5mm; }
+.summary-table .pill { padding: 0 0.8mm; font-size: 7pt; }
+.standard { border: 1px solid #8a97a4; padding: 1.2mm 2.5mm; margin: 0 0 2mm; }
 .std-head { break-after: avoid; page-break-after: avoid; }
 .met-list { font-size: 7.5pt; color: #222; }
 .std-head { display: flex; align-items: baseline; gap: 2mm; margin: 0 0 0.5mm; }
@@ -516,7 +517,7 @@ footer { margin-top: 4mm; font-size: 8pt; color: #333; border-top: 1px solid #cc
   .pv { display: inline-block; flex: 1; min-width: 30mm; min-height: 4.5mm;
     border-bottom: 1px solid #555; white-space: pre-wrap; }
   .summary-table .pv { display: block; min-width: 0; min-height: 3.5mm; }
-  .pv.block { display: block; width: 100%; min-height: 12mm; }
+  .pv.block { display: block; width: 100%; min-height: 10mm; }
   .actions .pv { display: block; min-width: 0; }
 }
 """
@@ -558,12 +559,12 @@ def _date(d: date | None) -> str:
 
 
 def _control(kind: str, cid: str, label: str, *, options: Iterable[str] = (),
-             block: bool = False, visible_label: bool = True) -> str:
+             block: bool = False, visible_label: bool = True, prompt: str = "(choose)") -> str:
     """A labelled form control and its print-only twin (``<id>-pv``)."""
     lab = f'<label for="{_e(cid)}">{_e(label)}</label>' if visible_label else ""
     aria = "" if visible_label else f' aria-label="{_e(label)}"'
     if kind == "select":
-        opts = '<option value="">(choose)</option>' + "".join(
+        opts = f'<option value="">{_e(prompt)}</option>' + "".join(
             f'<option value="{_e(o)}">{_e(o)}</option>' for o in options)
         ctl = f'<select id="{_e(cid)}" name="{_e(cid)}"{aria}>{opts}</select>'
     elif kind == "textarea":
@@ -690,8 +691,8 @@ def _block_html(block: StandardBlock, report: AuditReport) -> list[str]:
         out.append('<div class="problems"><strong>Could not be evaluated:</strong><ul>')
         out += [f"<li>{_e(_problem_text(p))}</li>" for p in block.problems]
         out.append("</ul></div>")
-    if block.findings and not quiet:
-        out += _finding_rows(block.findings, report.labels, show_rule=len(block.rules) > 1)
+    if block.findings and not quiet:  # the labels tell the rules apart; the ids are cited above
+        out += _finding_rows(block.findings, report.labels)
     out.append("</article>")
     return out
 
@@ -703,7 +704,7 @@ def _summary_html(report: AuditReport) -> list[str]:
            f"<p>{len(blocks)} standard(s) of this profile apply to this case; "
            f"{len(report.not_applicable)} do not.</p>"]
     if blocks:
-        widths = (42, 7, 8, 5, 9, 7, 14, 8)
+        widths = (43, 7, 9, 5, 9, 7, 13, 7)
         out.append('<table class="summary-table"><colgroup>'
                    + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
                    '<thead><tr>'
@@ -723,7 +724,8 @@ def _summary_html(report: AuditReport) -> list[str]:
                        f"<td>{_pill(b.judgement)}</td><td>"
                        + _control("select", f"agree-{_slug(b.standard.id)}",
                                   f"Auditor on {b.standard.title}",
-                                  options=("agreed", "not agreed"), visible_label=False)
+                                  options=("agreed", "not agreed"), visible_label=False,
+                                  prompt="-")
                        + "</td></tr>")
         out.append("</tbody></table>")
     if report.not_applicable:
@@ -916,7 +918,7 @@ def _md_block(block: StandardBlock, report: AuditReport) -> list[str]:
         out += [f"- {_m(_problem_text(p))}" for p in block.problems]
         out.append("")
     if block.findings:
-        out += _md_findings(block.findings, report.labels, len(block.rules) > 1)
+        out += _md_findings(block.findings, report.labels, False)
         out.append("")
     out += ["Auditor: agreed / not agreed: ________  Note: ______________________", ""]
     return out
