@@ -7,6 +7,8 @@ records rejected, 2 a usage or environment error, 3 an internal error.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -86,24 +88,24 @@ def main() -> None:
               default="text", show_default=True)
 @click.option("--warn", type=click.IntRange(0, 60), default=None,
               help="Warning window in working days for 'due soon' (default: the profile's).")
-@click.option("--hide-met", is_flag=True, help="Text format: leave out what was met.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Text format: also list what is due later, done late, historic and met.")
+@click.option("--hide-met", is_flag=True, hidden=True,
+              help="Kept for old scripts: the default view already leaves out what was met.")
 @ENGINE
 def check(case: Path, as_of: date | None, profile: str, fmt: str, warn: int | None,
-          hide_met: bool, engine_name: str = "core") -> None:
-    """Check one case: overdue first, then due soon, coming up, and what was done."""
-    from engine.app.casework import evaluate_one, load_ruleset, rejection
-    from engine.reports.findings_json import case_json
-    from engine.reports.text import case_markdown, case_text
+          show_all: bool, hide_met: bool, engine_name: str = "core") -> None:
+    """Check one case: what to do now, due soon and in the next 6 weeks, then a count of the
+    rest (--all lists it). Wraps to the terminal width; NO_COLOR turns colour off."""
+    from engine.app.casework import manager_view, rejection
 
-    ruleset = _run(load_ruleset, profile, warn, engine_name)
-    raw, result = _run(evaluate_one, case, ruleset, as_of or date.today(), "check")
-    if fmt == "json":
-        click.echo(case_json(result, indent=True).decode())
-    elif fmt == "markdown":
-        click.echo(case_markdown(result), nl=False)
-    else:
-        # colour only on a terminal: click.echo strips the styles when piped
-        click.echo(case_text(result, style=click.style, show_met=not hide_met))
+    style = None if os.environ.get("NO_COLOR") else click.style
+    width = shutil.get_terminal_size((100, 50)).columns
+    raw, result, text = _run(manager_view, case, profile, as_of or date.today(), warn,
+                             engine_name, fmt, width=width, style=style,
+                             show_all=show_all and not hide_met)
+    # colour only on a terminal: click.echo strips the styles when piped
+    click.echo(text, nl=False)
     if not result.evaluated:
         _run(_raise, rejection(raw, result))
     if any(p.internal for p in result.errors):
@@ -118,20 +120,26 @@ def _raise(exc: Exception) -> None:
 @click.argument("case", type=click.Path(path_type=Path))
 @AS_OF
 @PROFILE
-@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown", "docx"]),
+              default="html", show_default=True,
+              help="docx: a Word document with form fields (content controls); needs --out.")
 @click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the report to this file (default: standard output).")
 def report(case: Path, as_of: date | None, profile: str, fmt: str, out: Path | None) -> None:
     """The auditor's pre-filled compliance section for one case, standard by standard."""
     from engine.app.casework import audit_section
 
+    if fmt == "docx" and out is None:
+        _die("--format docx writes a file: give --out FILE.docx")
     text = _run(audit_section, case, profile, as_of or date.today(), fmt)
     if out is None:
         click.echo(text, nl=False)
         return
     try:
-        out.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            out.write_bytes(text)
+        else:
+            out.write_text(text, encoding="utf-8")
     except OSError as exc:
         _die(f"{out}: cannot write ({exc.strerror})")
     click.echo(f"wrote {out}", err=True)

@@ -48,8 +48,11 @@ def test_check_json_matches_the_contract(run) -> None:  # type: ignore[no-untype
 def test_check_text(run) -> None:  # type: ignore[no-untyped-def]
     result = run("check", str(EXAMPLE), "--as-of", "2024-03-28")
     assert result.exit_code == 0
-    assert "Done late (1)" in result.output
-    assert "ENG-ICPC-15WD  due 2024-03-13" in result.output
+    assert "Done late" not in result.output  # the default view lists only what is actionable
+    assert "1 done late" in result.output
+    full = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--all").output
+    assert "Done late (1)" in full
+    assert "ICPC - due 13 Mar, done 14 Mar (1 working day late) [ENG-ICPC-15WD]" in full
 
 
 def test_check_warn_window_moves_pending_to_due_soon(run) -> None:  # type: ignore[no-untyped-def]
@@ -167,26 +170,41 @@ def test_schema_is_json_schema(run) -> None:  # type: ignore[no-untyped-def]
 def test_check_text_orders_sections_for_a_manager(run) -> None:  # type: ignore[no-untyped-def]
     out = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--profile", "practice").output
     assert "\x1b[" not in out  # plain when not a terminal
-    order = ["Overdue (", "Due soon (", "Coming up (", "Done late (", "Met ("]
+    order = ["To do now", "Due soon (", "Next 6 weeks ("]
     positions = [out.index(h) for h in order]
     assert positions == sorted(positions)
-    # the CIN plan ended on 2024-03-14, so lateness stops there: 18 working days, not 28
-    assert "PRC-CIN-VISIT  due 2024-02-19, 18 working days overdue" in out
-    assert "ENG-ICPC-15WD  due 2024-03-13, done 2024-03-14 (1 working day late)" in out
-    assert "PRC-CP-CHILD-SAFETY-PLAN  due 2024-03-28 (today)" in out
+    assert "Met (" not in out and "10 met, 1 done late, 1 historic" in out
+    # the CIN plan ended on 2024-03-14: a historic breach is counted, never a to-do
+    assert "PRC-CIN-VISIT" not in out
+    assert "Child's version of the safety plan - due 28 Mar (today)" in out
+    # --hide-met still works for old scripts (it is the default now)
+    assert run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--profile", "practice",
+               "--hide-met").output == out
+    full = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--profile", "practice",
+               "--all").output
+    assert ("Visit (child seen), child in need plan - due 19 Feb, not done; plan closed 14 Mar "
+            "(18 working days late then) [PRC-CIN-VISIT]") in " ".join(full.split())
 
 
-def test_check_text_in_colour_on_a_terminal() -> None:
+def test_check_text_in_colour_on_a_terminal(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("NO_COLOR", raising=False)
     result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--as-of", "2024-03-28"],
                                 color=True)
     assert "\x1b[" in result.output
+    monkeypatch.setenv("NO_COLOR", "1")
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--as-of", "2024-03-28"],
+                                color=True)
+    assert "\x1b[" not in result.output
 
 
 def test_check_markdown(run) -> None:  # type: ignore[no-untyped-def]
-    out = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--format", "markdown").output
-    assert out.startswith("### Case EX-0001: compliance as of 2024-03-28")
-    assert "#### Done late (1)" in out
-    assert "| ENG-ICPC-15WD | 2024-03-13 | 2024-03-14 (icpc-1) |" in out
+    out = run("check", str(EXAMPLE), "--as-of", "2024-03-28", "--format", "markdown",
+              "--profile", "practice").output
+    assert out.startswith("### Case EX-0001: supervision record, as of 28 Mar 2024")
+    assert "| What | Kind | Due | Status | Action | Owner | By when |" in out
+    assert ("| Case summary update (PRC-CASE-SUMMARY) | local | 19 Feb 2024 | "
+            "28 working days overdue |  |  |  |") in out
+    assert "ENG-ICPC-15WD" not in out  # done late: counted, not a row
 
 
 class _Tty(io.StringIO):

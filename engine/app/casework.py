@@ -15,7 +15,8 @@ from engine.calendar import CalendarRangeError
 from engine.evaluate.compile import build_ruleset
 from engine.evaluate.evaluator import RuleSet
 from engine.evaluate.findings import CaseResult
-from engine.records.intake import InputError, RawRecord, read_records
+from engine.evaluate.urgency import CaseOverview, case_overview
+from engine.records.intake import InputError, RawRecord, read_records, validate
 from engine.rules.profiles import ProfileError, library_for, load_profile
 from engine.rules.rulebook import RuleError
 
@@ -83,9 +84,43 @@ def rejection(raw: RawRecord, result: CaseResult) -> CommandError:
                         + (f" (got {first.value!r})" if first.value else ""), 1)
 
 
-def audit_section(case: Path, profile: str, as_of: date, fmt: str) -> str:
-    """The auditor's pre-filled compliance section for one case, as HTML or markdown."""
-    from engine.reports.audit import build_report, render_html, render_markdown
+def overview_of(raw: RawRecord, ruleset: Any, as_of: date) -> CaseOverview | None:
+    """The header of a view (age, allocation, plans open and closed), or ``None`` for a record
+    that does not validate (its errors are what the view prints)."""
+    intake = validate(raw, getattr(ruleset, "known_event_types", frozenset()) or
+                      frozenset())
+    if intake.record is None:
+        return None
+    return case_overview(intake.record, as_of)
+
+
+def manager_view(case: Path, profile: str, as_of: date, warn: int | None, engine_name: str,
+                 fmt: str, *, width: int = 100, style: Any = None,
+                 show_all: bool = False) -> tuple[RawRecord, CaseResult, str]:
+    """``casecheck check``: the record, its result and the view in ``fmt`` (text, markdown or
+    json). A record that cannot be read or validated gives an empty view: its error is the
+    command's (``rejection``), never an empty case."""
+    from engine.reports.findings_json import case_json
+    from engine.reports.text import case_markdown, case_text
+
+    ruleset = load_ruleset(profile, warn, engine_name)
+    raw, result = evaluate_one(case, ruleset, as_of, "check")
+    if fmt == "json":
+        return raw, result, case_json(result, indent=True).decode() + "\n"
+    if not result.evaluated:
+        return raw, result, ""
+    overview = overview_of(raw, ruleset, as_of)
+    meta = getattr(ruleset, "meta", None)
+    if fmt == "markdown":
+        return raw, result, case_markdown(result, meta=meta, overview=overview)
+    return raw, result, case_text(result, style, meta=meta, overview=overview, width=width,
+                                  show_all=show_all) + "\n"
+
+
+def audit_section(case: Path, profile: str, as_of: date, fmt: str) -> str | bytes:
+    """The auditor's pre-filled compliance section for one case: HTML, markdown or (``docx``)
+    the bytes of a Word document."""
+    from engine.reports.audit import LocalSource, build_report, render_html, render_markdown
     from engine.rules.standards import load_standards
 
     ruleset = load_ruleset(profile)
@@ -106,9 +141,21 @@ def audit_section(case: Path, profile: str, as_of: date, fmt: str) -> str:
     found = engine_version()
     generator = f"casecheck {found}" if found else "casecheck"
     try:
-        profile_title: str | None = load_profile(profile).title
+        prof = load_profile(profile)
     except ProfileError:
-        profile_title = None
+        prof = None
+    local = LocalSource(prof.name if prof else profile, prof.title if prof else None)
+    if prof is not None and prof.source is not None:
+        local = LocalSource(prof.name, prof.title, prof.source.document, prof.source.publisher,
+                            prof.source.date)
     audit = build_report(result, catalogue, ruleset.meta, child_id=child_id,
-                         profile_title=profile_title, generator=generator)
+                         profile_title=prof.title if prof else None, generator=generator,
+                         overview=overview_of(raw, ruleset, as_of), local=local)
+    if fmt == "docx":
+        try:
+            from engine.reports.audit_docx import render_docx
+        except ImportError:
+            raise CommandError("--format docx needs python-docx: pip install "
+                               "'casecheck[docx]'") from None
+        return render_docx(audit)
     return render_html(audit) if fmt == "html" else render_markdown(audit)

@@ -39,8 +39,8 @@ def rule_page(loaded: LoadedRule, library: RuleLibrary, standards: StandardsCata
             if src.url:
                 line += f" <{src.url}>"
             out.append(line)
-        if std.note:
-            out += ["", f"Note: {' '.join(std.note.split())}"]
+        if std.notes:
+            out += ["", f"Note: {' '.join(std.notes.split())}"]
         out.append("")
     out += ["## What it checks exactly", ""]
     out += describe(r, params)

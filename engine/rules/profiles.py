@@ -36,10 +36,19 @@ class ProfileError(ValueError):
     """A profile that cannot be used; the message names the file and line."""
 
 
+class ProfileSource(Strict):
+    """The authority's own document a profile's local standards come from (cited by reports)."""
+
+    document: str = Field(min_length=3)
+    publisher: str = Field(min_length=2)
+    date: str = Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
 class ProfileFile(Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
     description: str | None = None
+    source: ProfileSource | None = None  # not inherited: the authority's own document
     extends: str | None = None
     packs: list[str] = Field(default_factory=list)
     enable: list[str] = Field(default_factory=list)
@@ -126,6 +135,7 @@ class Profile:
             for ev, fields in pf.vocabulary.get("events", {}).items():
                 self.events[ev] = sorted(set(self.events.get(ev, [])) | set(fields))
         self.title = files[0][0].title
+        self.source = files[0][0].source
 
     @property
     def vocabulary(self) -> Vocabulary:

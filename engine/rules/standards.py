@@ -88,7 +88,9 @@ class Standard(Strict):
     summary: str = Field(min_length=40)
     rules: list[str] = Field(min_length=1)
     sources: list[SourceRef] = Field(min_length=1)
-    note: str | None = None
+    # for maintainers only (how a source was read, project defaults, citation caveats): shown in
+    # docs/rules/, never in a report; ``summary`` is what an auditor reads
+    notes: str | None = Field(default=None, min_length=10)
 
     @field_validator("area")
     @classmethod

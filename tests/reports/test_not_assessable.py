@@ -41,7 +41,10 @@ def test_json_lists_rules_not_assessable(evaluate) -> None:  # type: ignore[no-u
 def test_manager_view_has_one_line(evaluate) -> None:  # type: ignore[no-untyped-def]
     result = _result(evaluate)
     lines = [x for x in case_text(result).splitlines() if "Not assessable" in x]
-    assert len(lines) == 1 and "ssda903" in lines[0] and "ENG-CLA-VISIT" in lines[0]
+    assert len(lines) == 1 and "ssda903" in lines[0] and "--all lists them" in lines[0]
+    full = " ".join(case_text(result, show_all=True).split())
+    assert "Not assessable from this source (ssda903; 13 rules): " in full
+    assert "ENG-CLA-VISIT" in full
     assert "Not assessable from this source" in case_markdown(result)
 
 

@@ -238,3 +238,27 @@ def test_check_against_a_rule_that_names_another_standard(tmp_path: Path,
     same = type(loaded)(loaded.rule.model_copy(update={"standard": "STD-TEST"}), loaded.pack,
                         loaded.path, loaded.doc)
     assert catalogue.check_against(RuleLibrary(rules={"ENG-ICPC-15WD": same})) == []
+
+
+def test_maintainers_notes_are_a_separate_strict_field(tmp_path: Path) -> None:
+    ok = load_standards(_dir(tmp_path, "ok", GOOD + "notes: >-\n  How the source was read.\n"))
+    assert not ok.errors and ok.get("STD-TEST").notes == "How the source was read."
+    error, _ = one_error(_dir(tmp_path, "old"), GOOD + "note: >-\n  How the source was read.\n")
+    assert "note" in error and "notes" in error  # unknown key, with a did-you-mean
+    error, _ = one_error(_dir(tmp_path, "short"), GOOD + "notes: x\n")
+    assert "notes" in error
+
+
+def _dir(tmp_path: Path, name: str, text: str | None = None) -> Path:
+    d = tmp_path / name
+    d.mkdir()
+    if text is not None:
+        write(d, "STD-TEST", text)
+    return d
+
+
+def test_no_maintainer_wording_in_summaries() -> None:
+    for std in load_standards():
+        for phrase in ("project's default", "project choice", "the rule file", "the catalogue",
+                       "rule file cites"):
+            assert phrase not in std.summary, (std.id, phrase)
