@@ -379,7 +379,8 @@ def _table(caption: str, header: list[tuple[str, bool]], rows: list[list[str]]) 
                    for h, num in header)
     body = "".join("<tr>" + "".join(f'<td{" class=n" if header[i][1] else ""}>{c}</td>'
                                     for i, c in enumerate(r)) + "</tr>" for r in rows)
-    return (f'<div class="wrap"><table><caption>{_t(caption)}</caption><thead><tr>{head}'
+    return (f'<div class="wrap" tabindex="0" role="region" aria-label="{_t(caption)}">'
+            f'<table><caption>{_t(caption)}</caption><thead><tr>{head}'
             f"</tr></thead><tbody>{body}</tbody></table></div>")
 
 
@@ -461,7 +462,8 @@ def _changes_section(data: dict[str, Any]) -> str:
         if not items:
             out.append("<p class=note>None.</p></details>")
             continue
-        out.append('<div class="wrap"><table class="f"><thead><tr><th>case</th><th>rule</th>'
+        out.append('<div class="wrap" tabindex="0" role="region" aria-label="findings">'
+                   '<table class="f"><thead><tr><th>case</th><th>rule</th>'
                    "<th>team</th><th>worker</th><th>due</th><th>status</th><th>what</th>"
                    "<th>reason</th><th>finding id</th></tr></thead><tbody>" + "".join(rows) +
                    "</tbody></table></div></details>")
@@ -526,7 +528,8 @@ def _measures_section(data: dict[str, Any]) -> str:
         body = rows(items, with_target)
         if not with_target:
             body = [b.replace("<td class=n>–</td><td>–</td></tr>", "</tr>") for b in body]
-        out.append(f"<h3>{_t(title)}</h3><div class=wrap><table class=f><thead><tr>" + "".join(
+        out.append(f"<h3>{_t(title)}</h3><div class=wrap tabindex=0 role=region "
+                   f"aria-label='{_t(title)}'><table class=f><thead><tr>" + "".join(
             f'<th{" class=n" if n else ""}>{_t(x)}</th>' for x, n in h) + "</tr></thead><tbody>"
             + "".join(body) + "</tbody></table></div>")
     bands = [label for *_, label in AGE_BANDS] + [NO_DEADLINE]
@@ -564,7 +567,9 @@ def _work_section(data: dict[str, Any]) -> str:
                        "</summary>")
             for case_id, fs in cases.items():
                 out.append(f"<details class=case><summary>{_t(case_id)} {counted(fs)}</summary>"
-                           '<div class="wrap"><table class="f"><thead><tr><th>rule</th>'
+                           '<div class="wrap" tabindex="0" role="region" '
+                           f'aria-label="findings of {_t(case_id)}">'
+                           '<table class="f"><thead><tr><th>rule</th>'
                            "<th>status</th><th>due</th><th>lateness</th><th>actionable</th>"
                            "<th>reason</th><th>finding id</th></tr></thead><tbody>")
                 for f in fs:

@@ -101,12 +101,7 @@ def test_form_controls_print_with_their_values(tmp_path: Path) -> None:
     assert "Requires improvement" not in blank and "(choose)" not in blank
 
 
-# the dashboard belongs to another part of the project: these are its violations when this test
-# was written; a new one fails the test, and fixing these makes it pass (then empty the set)
-KNOWN_DASHBOARD = {"scrollable-region-focusable"}
-
-
-def test_dashboard_has_no_new_axe_violations(tmp_path: Path) -> None:
+def test_dashboard_has_no_axe_violations(tmp_path: Path) -> None:
     chromium.axe_source()
     runner = CliRunner()
     db = tmp_path / "sweeps.sqlite"
@@ -119,7 +114,4 @@ def test_dashboard_has_no_new_axe_violations(tmp_path: Path) -> None:
                          catch_exceptions=False)
     assert made.exit_code == 0, made.output
     violations = chromium.axe_violations(out.read_text(encoding="utf-8"), tmp_path)
-    assert {v["id"] for v in violations} <= KNOWN_DASHBOARD, json.dumps(violations, indent=1)
-    if violations:
-        pytest.xfail("dashboard: known axe violations " + ", ".join(
-            f"{v['id']} ({len(v['nodes'])} nodes)" for v in violations))
+    assert violations == [], json.dumps(violations, indent=1)
