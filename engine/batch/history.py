@@ -51,7 +51,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -1166,30 +1166,33 @@ def prune(conn: sqlite3.Connection, keep_days: int) -> dict[str, Any]:
 
 def add_reason(conn: sqlite3.Connection, fid: str, code: str, note: str, by: str) -> int:
     """Record why a finding is late or missed; the finding id keeps it attached across runs."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        known = conn.execute("SELECT 1 FROM finding_keys WHERE finding_id = ? LIMIT 1",
-                             (fid,)).fetchone()
-        if known is None:
+
+    def known() -> None:
+        if conn.execute("SELECT 1 FROM finding_keys WHERE finding_id = ? LIMIT 1",
+                        (fid,)).fetchone() is None:
             raise HistoryError(f"no finding {fid} in any recorded run")
-        rid = conn.execute("INSERT INTO reasons (finding_id, action, code, note, by, at) "
-                           "VALUES (?, 'add', ?, ?, ?, ?)", (fid, code, note, by, _now())).lastrowid
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    assert rid is not None
-    return rid
+
+    return _record_reason(conn, known, (fid, "add", code, note, by))
 
 
 def remove_reason(conn: sqlite3.Connection, fid: str, note: str, by: str) -> int:
     """Record that a finding's reason no longer stands; the earlier entries are kept."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+
+    def has_one() -> None:
         if fid not in current_reasons(conn, [fid]):
             raise HistoryError(f"finding {fid} has no recorded reason to remove")
+
+    return _record_reason(conn, has_one, (fid, "remove", None, note, by))
+
+
+def _record_reason(conn: sqlite3.Connection, check: Callable[[], None],
+                   entry: tuple[str, str, str | None, str, str]) -> int:
+    """One entry in the reasons log, in its own transaction, after ``check`` passes."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        check()
         rid = conn.execute("INSERT INTO reasons (finding_id, action, code, note, by, at) "
-                           "VALUES (?, 'remove', NULL, ?, ?, ?)", (fid, note, by, _now())).lastrowid
+                           "VALUES (?, ?, ?, ?, ?, ?)", (*entry, _now())).lastrowid
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -24,7 +24,7 @@ from typing import Any
 
 from .casefile import CaseBuilder, Supplies
 from .csvfiles import check_columns, csv_rows, did_you_mean, row_digest
-from .dates import BadValue, parse_date, parse_when
+from .dates import BadValue, Note, parse_date, parse_when
 from .report import ImportReport, SourceError, shape
 
 SOURCE = "ssd"
@@ -325,19 +325,18 @@ class _Bad(Exception):
 
 def _day(cells: Mapping[str, str], column: str, report: ImportReport, required: bool = False
          ) -> str | None:
-    try:
-        value = parse_date(cells.get(column), report.normalised)
-    except BadValue as exc:
-        raise _Bad(f"{column}: {exc}") from None
-    if value is None and required:
-        raise _Bad(f"{column} is {shape(cells.get(column, ''))}")
-    return value
+    return _dated(parse_date, cells, column, report, required)
 
 
 def _when(cells: Mapping[str, str], column: str, report: ImportReport, required: bool = True
           ) -> str | None:
+    return _dated(parse_when, cells, column, report, required)
+
+
+def _dated(parse: Callable[[str | None, Note], str | None], cells: Mapping[str, str],
+           column: str, report: ImportReport, required: bool) -> str | None:
     try:
-        value = parse_when(cells.get(column), report.normalised)
+        value = parse(cells.get(column), report.normalised)
     except BadValue as exc:
         raise _Bad(f"{column}: {exc}") from None
     if value is None and required:
