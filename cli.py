@@ -518,33 +518,17 @@ def generate(cases: int, seed: int, as_of: date | None, out: Path | None, breach
              rule_rates: dict[str, float], fmt: str = "json") -> None:
     """Write a realistic synthetic cohort as JSONL (or as an extract), for demos and
     benchmarks."""
-    from engine.synthetic import generate_cohort
+    from engine.app.extracts import generate as write_cohort
+    from engine.app.extracts import stream_cohort
 
     as_of = as_of or date.today()
-    if fmt != "json":
-        from engine.app.extracts import generate as write_cohort
-
-        if out is None:
-            _die(f"--format {fmt} writes files: give --out")
-        click.echo(_run(write_cohort, cases, seed, as_of, breach_rate, rule_rates, fmt, out),
-                   err=True)
-        return
-    try:
-        records = generate_cohort(cases, seed, as_of, breach_rate, rule_rates)
-        first = next(records)
-    except ValueError as exc:
-        _die(str(exc))
     if out is None:
-        stream = sys.stdout.buffer
-        stream.write(orjson.dumps(first) + b"\n")
-        for record in records:
-            stream.write(orjson.dumps(record) + b"\n")
+        if fmt != "json":
+            _die(f"--format {fmt} writes files: give --out")
+        _run(stream_cohort, cases, seed, as_of, breach_rate, rule_rates, sys.stdout.buffer)
         return
-    with out.open("wb") as fh:
-        fh.write(orjson.dumps(first) + b"\n")
-        for record in records:
-            fh.write(orjson.dumps(record) + b"\n")
-    click.echo(f"wrote {cases} cases to {out}", err=True)
+    click.echo(_run(write_cohort, cases, seed, as_of, breach_rate, rule_rates, fmt, out),
+               err=True)
 
 
 # --- import: extracts -> case records (engine.sources) --------------------------------------

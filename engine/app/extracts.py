@@ -4,10 +4,11 @@ findings."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -16,6 +17,7 @@ from engine.batch.sweep import sweep as run_sweep
 from engine.calendar import CalendarRangeError
 from engine.records.intake import RawRecord
 from engine.reports.findings_json import sweep_json
+from engine.sources.casefile import write_jsonl
 from engine.sources.report import ImportReport, SourceError
 from engine.sources.run import FORMATS, open_source, write_extract
 
@@ -39,6 +41,19 @@ def generate(cases: int, seed: int, as_of: date, breach_rate: float,
         raise CommandError(f"{out}: cannot write ({exc.strerror})") from None
     what = "cases" if fmt == "json" else "children"
     return f"wrote {n} {what} to {out} ({fmt})"
+
+
+def stream_cohort(cases: int, seed: int, as_of: date, breach_rate: float,
+                  rule_rates: dict[str, float], stream: IO[bytes]) -> int:
+    """Write the synthetic cohort as JSON lines to ``stream`` (``generate`` without --out)."""
+    from engine.synthetic import generate_cohort
+
+    try:
+        records = generate_cohort(cases, seed, as_of, breach_rate, rule_rates)
+        first = next(records)  # a bad rate or as-of fails here, before anything is written
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return write_jsonl(itertools.chain([first], records), stream)
 
 
 def _raw(records: Iterator[dict[str, Any]], label: str) -> Iterator[RawRecord]:
