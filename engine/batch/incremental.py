@@ -46,14 +46,15 @@ STATE_FILE = ".casecheck-incremental.sqlite"
 ENGINE_DIR = Path(__file__).resolve().parent.parent
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS incremental_records (
+DROP TABLE IF EXISTS incremental_records;  -- the first layout: rewritten in full each night
+CREATE TABLE IF NOT EXISTS incremental_lines (
     scope TEXT NOT NULL,        -- profile, rule-set hash, engine code (``scope``)
     sha BLOB NOT NULL,          -- sha1 of the record's raw bytes
     as_of TEXT NOT NULL,        -- the as-of date it was evaluated at
     next_change TEXT,           -- first date its findings may change by time alone; NULL never
-    template BLOB NOT NULL,     -- its findings.jsonl line as a template (JSON)
+    parts BLOB NOT NULL,        -- its findings.jsonl line cut at the slots, joined by NUL
+    slots BLOB NOT NULL,        -- what fills the cuts, and how lateness grows (JSON)
     meta BLOB NOT NULL,         -- what the summary needs of it (JSON)
-    seen INTEGER NOT NULL,      -- the run that last saw it
     UNIQUE (scope, sha)
 );
 CREATE TABLE IF NOT EXISTS incremental_runs (
@@ -108,7 +109,7 @@ def make_template(result: CaseResult, serialise: Callable[[CaseResult], bytes],
         g = f.growth()
         if g is not None:
             grows.append((f, g))
-    if len(grows) > 999:
+    if len(grows) > 999 or b"\0" in line:
         return None
     saved_problems = (result.errors, result.warnings)
     saved = [(f, f.days_late, f.text) for f, _ in grows]
@@ -131,7 +132,7 @@ def make_template(result: CaseResult, serialise: Callable[[CaseResult], bytes],
         result.errors, result.warnings = saved_problems
         for f, late, text in saved:
             f.days_late, f.text = late, text
-    parts: list[str] = []
+    parts: list[bytes] = []
     slots: list[Any] = []
     at = marked.find(b'"as_of":"' + result.as_of.isoformat().encode() + b'"')
     if at < 0:
@@ -149,19 +150,19 @@ def make_template(result: CaseResult, serialise: Callable[[CaseResult], bytes],
         cuts.append((m.start(), m.end(), slot))
     cuts.sort()
     for start, end, slot in cuts:
-        parts.append(marked[pos:start].decode())
+        parts.append(marked[pos:start])
         slots.append(slot)
         pos = end
-    parts.append(marked[pos:].decode())
+    parts.append(marked[pos:])
     template = {"parts": parts, "slots": slots, "growth": [g for _, g in grows]}
     if fill(template, result.as_of, source, cal) != line:
         return None
     return template
 
 
-def _json_text(value: str) -> str:
-    text = orjson.dumps(value).decode()
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+def _json_text(value: str) -> bytes:
+    text = orjson.dumps(value)
+    return text.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
 
 
 def fill(template: dict[str, Any], as_of: date, source: str | None,
@@ -169,20 +170,21 @@ def fill(template: dict[str, Any], as_of: date, source: str | None,
     """The line of a template at ``as_of`` for a record read from ``source``.  ``cal`` is
     needed only when the as-of date differs from the one the template was made at."""
     growth = template["growth"]
-    stated: list[tuple[str, str]] = []
+    stated: list[tuple[bytes, bytes]] = []
     for g in growth:
         if cal is None:
             raise ValueError("a template with growing lateness needs the calendar")
         late, message = regrow(g, as_of, cal)
-        stated.append((str(late), _json_text(message)))
-    out: list[str] = []
+        stated.append((str(late).encode(), _json_text(message)))
+    out: list[bytes] = []
     parts = template["parts"]
-    src = "null" if source is None else _json_text(source)
+    src = b"null" if source is None else _json_text(source)
+    day = as_of.isoformat().encode()
     for i, slot in enumerate(template["slots"]):
         out.append(parts[i])
         kind = slot[0]
         if kind == "as_of":
-            out.append(as_of.isoformat())
+            out.append(day)
         elif kind == "src":
             out.append(src)
         elif kind == "days":
@@ -190,7 +192,20 @@ def fill(template: dict[str, Any], as_of: date, source: str | None,
         else:
             out.append(stated[slot[1]][1])
     out.append(parts[-1])
-    return "".join(out).encode()
+    return b"".join(out)
+
+
+def pack(template: dict[str, Any]) -> tuple[bytes, bytes]:
+    """A template as stored: its parts joined by NUL (which no JSON line holds unescaped: a
+    split is all it takes to read them back), and the rest as JSON."""
+    return (b"\0".join(template["parts"]),
+            orjson.dumps({"slots": template["slots"], "growth": template["growth"]}))
+
+
+def unpack(parts: bytes, rest: bytes) -> dict[str, Any]:
+    template: dict[str, Any] = orjson.loads(rest)
+    template["parts"] = parts.split(b"\0")
+    return template
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,7 +223,11 @@ class Carried:
 
 @dataclass
 class IncrementalState:
-    """The cache of one output folder for one scope, open for one sweep."""
+    """The cache of one output folder for one scope, open for one sweep.
+
+    A carried-over row is only read, never written: what this run kept is held in memory, and
+    the rows it did not keep are deleted when it commits (rewriting every row each night, to
+    mark it seen, cost more than the rest of the night together)."""
 
     path: Path
     scope: str
@@ -219,7 +238,8 @@ class IncrementalState:
     run: int = 0
     carried: int = 0
     evaluated: int = 0
-    _seen: list[tuple[int, str, bytes]] = field(default_factory=list)
+    _known: set[bytes] = field(default_factory=set)
+    _kept: set[bytes] = field(default_factory=set)
     _rows: list[tuple[Any, ...]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -231,65 +251,61 @@ class IncrementalState:
         self.run = (row[0] if row else 0) + 1
         tonight = self.as_of.isoformat()
         for sha, as_of, nxt in self.conn.execute(
-                "SELECT sha, as_of, next_change FROM incremental_records WHERE scope = ?",
+                "SELECT sha, as_of, next_change FROM incremental_lines WHERE scope = ?",
                 (self.scope,)):
+            self._known.add(sha)
             if as_of <= tonight and (nxt is None or tonight < nxt):
                 self.index[sha] = (as_of, nxt)
 
     def carry(self, shas: list[bytes], sources: list[str | None]) -> list[Carried | None]:
         """For each hash, the carried-over line at tonight's as-of date, or None."""
         wanted = [s for s in shas if s in self.index]
-        found: dict[bytes, tuple[bytes, bytes]] = {}
+        found: dict[bytes, tuple[bytes, bytes, bytes]] = {}
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
-            for sha, template, meta in self.conn.execute(
-                    f"SELECT sha, template, meta FROM incremental_records WHERE scope = ? AND "
+            for sha, parts, slots, meta in self.conn.execute(
+                    f"SELECT sha, parts, slots, meta FROM incremental_lines WHERE scope = ? AND "
                     f"sha IN ({', '.join('?' * len(chunk))})", (self.scope, *chunk)):
-                found[sha] = (template, meta)
+                found[sha] = (parts, slots, meta)
         out: list[Carried | None] = []
         for sha, source in zip(shas, sources, strict=True):
             row = found.get(sha)
             if row is None:
                 out.append(None)
                 continue
-            template = orjson.loads(row[0])
+            template = unpack(row[0], row[1])
             cal = self.calendar if template["growth"] else None
             line = fill(template, self.as_of, source, cal)
-            self._seen.append((self.run, self.scope, sha))
+            self._kept.add(sha)
             self.carried += 1
-            out.append(Carried(sha, line, orjson.loads(row[1])))
-        if len(self._seen) >= 2000:
-            self._flush()
+            out.append(Carried(sha, line, orjson.loads(row[2])))
         return out
 
     def store(self, sha: bytes, next_change: date | None, template: dict[str, Any],
               meta: list[Any]) -> None:
         self.evaluated += 1
+        self._kept.add(sha)
         self._rows.append((self.scope, sha, self.as_of.isoformat(),
                            None if next_change is None else next_change.isoformat(),
-                           orjson.dumps(template), orjson.dumps(meta), self.run))
+                           *pack(template), orjson.dumps(meta)))
         if len(self._rows) >= 500:
             self._flush()
 
     def _flush(self) -> None:
         if self._rows:
             self.conn.executemany(
-                "INSERT INTO incremental_records (scope, sha, as_of, next_change, template, "
-                "meta, seen) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, sha) DO UPDATE "
+                "INSERT INTO incremental_lines (scope, sha, as_of, next_change, parts, slots, "
+                "meta) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, sha) DO UPDATE "
                 "SET as_of = excluded.as_of, next_change = excluded.next_change, "
-                "template = excluded.template, meta = excluded.meta, seen = excluded.seen",
+                "parts = excluded.parts, slots = excluded.slots, meta = excluded.meta",
                 self._rows)
             self._rows.clear()
-        if self._seen:
-            self.conn.executemany("UPDATE incremental_records SET seen = ? WHERE scope = ? AND "
-                                  "sha = ?", self._seen)
-            self._seen.clear()
 
     def commit(self) -> None:
         """Keep what this run saw (only), once its results are in place."""
         self._flush()
-        self.conn.execute("DELETE FROM incremental_records WHERE scope = ? AND seen != ?",
-                          (self.scope, self.run))
+        self.conn.executemany("DELETE FROM incremental_lines WHERE scope = ? AND sha = ?",
+                              ((self.scope, sha) for sha in self._known - self._kept))
         self.conn.execute("INSERT OR REPLACE INTO incremental_runs VALUES (?, ?, ?, ?, ?)",
                           (self.scope, self.as_of.isoformat(), self.run, self.carried,
                            self.evaluated))
