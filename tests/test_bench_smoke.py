@@ -55,3 +55,27 @@ def test_cohort_is_reused_only_when_unchanged(bench: ModuleType, tmp_path: Path)
     other = bench.ensure_cohort(30, 2, date(2025, 6, 30), tmp_path)
     assert (first["reused"], again["reused"], other["reused"]) == (False, True, False)
     assert again["events"] == first["events"]
+
+
+def test_nightly_bench_runs_and_states_its_floors(tmp_path: Path) -> None:
+    """``make bench`` (bench/nightly.py) end to end on a tiny cohort: every figure the README
+    quotes is there, with the floors that say what no sweep can go below."""
+    spec = importlib.util.spec_from_file_location("bench_nightly", ROOT / "bench" / "nightly.py")
+    assert spec is not None and spec.loader is not None
+    nightly = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(nightly)
+    out = tmp_path / "results.json"
+    assert nightly.main(["--cases", "60", "--small", "30", "--big", "60", "--changed", "0.1",
+                         "--results", str(out), "--data", str(tmp_path / "data")]) == 0
+    results = json.loads(out.read_text())
+    full, inc = results["full"], results["incremental"]
+    assert set(full["sweeps"]) == {"1", "2"}
+    assert full["sweeps"]["1"]["findings_bytes"] == full["sweeps"]["2"]["findings_bytes"] > 0
+    assert full["write_findings_seconds"] > 0 and full["write_floor_ratio"] > 0
+    assert inc["identical_to_full_sweep"] is True
+    assert inc["second_night"]["incremental"]["carried"] > 0
+    assert inc["floor_seconds"] >= inc["write_findings_seconds"] + inc["hash_seconds"]
+    assert [t["name"] for t in results["targets"]] == [
+        "full sweep / parse, 1 worker", "2 workers speed-up over 1",
+        "incremental second night / parse", "peak RSS 60 - 30 cases"]
+    assert all(isinstance(t["met"], bool) for t in results["targets"])
