@@ -42,8 +42,8 @@ Serialiser = Callable[[CaseResult], bytes]
 class Evaluated:
     case_id: str | None
     line: bytes
-    # (rule, status) -> how many findings of the case have it
-    statuses: dict[tuple[str, str], int]
+    # (rule, status, how many findings of the case have it); a list, as the cache keeps it
+    statuses: list[tuple[str, str, int]]
     evaluated: bool
     has_errors: bool
     warnings: int
@@ -63,13 +63,13 @@ class Evaluated:
 
     def meta(self) -> list[Any]:
         """What a carried-over record needs besides its line (``from_meta``)."""
-        return [self.case_id, [[r, s, n] for (r, s), n in self.statuses.items()],
+        return [self.case_id, self.statuses,
                 self.evaluated, self.has_errors, self.warnings, self.team,
                 [list(x) for x in self.not_assessable], self.short_breaks, self.internal]
 
     @classmethod
     def from_meta(cls, line: bytes, meta: list[Any]) -> Evaluated:
-        return cls(meta[0], line, {(r, s): n for r, s, n in meta[1]}, meta[2], meta[3], meta[4],
+        return cls(meta[0], line, meta[1], meta[2], meta[3], meta[4],
                    meta[5], [tuple(x) for x in meta[6]],  # type: ignore[misc]
                    meta[7], meta[8])
 
@@ -101,7 +101,8 @@ def evaluate_raw(raw: RawRecord, ruleset: RuleSet, as_of: date,
     for f in result.findings:
         key = (f.rule, f.status)
         statuses[key] = statuses.get(key, 0) + 1
-    summary = Evaluated(result.case_id, line, statuses, result.evaluated,
+    summary = Evaluated(result.case_id, line, [(r, s, n) for (r, s), n in statuses.items()],
+                        result.evaluated,
                         bool(result.errors), len(result.warnings), result.team,
                         not_assessable=[(n.rule, n.source, n.reason)
                                         for n in result.not_assessable],
@@ -216,20 +217,27 @@ def _evaluate_stream(records: Iterable[RawRecord | Evaluated], ruleset: RuleSet,
 
 
 class _Output:
-    """``findings.jsonl`` being written: lines in hand are buffered; spooled lines are copied
-    from the workers' files a run at a time (a batch's lines sit together in one file)."""
+    """``findings.jsonl`` being written: lines in hand are gathered and written together
+    (``os.writev``, no copy into a buffer); spooled lines are copied from the workers' files a
+    run at a time (a batch's lines sit together in one file)."""
+
+    GATHER = 1 << 20  # bytes gathered before they are written
+    IOV = 512  # buffers per writev (the system's limit is at least 1024)
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
-        self.buffer = bytearray()
+        self.pending: list[bytes] = []
+        self.size = 0
         self.run: tuple[str, int, int] | None = None  # (spool file, from, to)
         self.sources: dict[str, int] = {}
 
     def write(self, line: bytes) -> None:
-        self._copy()
-        self.buffer += line
-        self.buffer += b"\n"
-        if len(self.buffer) >= 1 << 20:
+        if self.run is not None:
+            self._copy()
+        self.pending.append(line)
+        self.pending.append(b"\n")
+        self.size += len(line) + 1
+        if self.size >= self.GATHER or len(self.pending) >= self.IOV:
             self._drain()
 
     def copy(self, spooled: tuple[str, int, int]) -> None:
@@ -259,8 +267,17 @@ class _Output:
         return fd
 
     def _drain(self) -> None:
-        while self.buffer:
-            del self.buffer[:os.write(self.fd, self.buffer)]
+        pending = self.pending
+        while pending:
+            n = os.writev(self.fd, pending)
+            done = 0
+            while done < len(pending) and n >= len(pending[done]):
+                n -= len(pending[done])
+                done += 1
+            del pending[:done]
+            if n:  # a short write, part-way through a buffer
+                pending[0] = pending[0][n:]
+        self.size = 0
 
     def _copy(self) -> None:
         if self.run is None:
@@ -317,7 +334,7 @@ class SweepSummary:
         if team is None:
             team = self.by_team[item.team or "(unallocated)"] = Counter()
         by_rule = self.by_rule
-        for (rule, status), n in item.statuses.items():
+        for rule, status, n in item.statuses:
             counts = by_rule.get(rule)
             if counts is None:
                 counts = by_rule[rule] = Counter()
@@ -509,7 +526,7 @@ def _duplicate(item: Evaluated, as_of: date, profile: str,
     result = CaseResult(item.case_id, as_of, profile, source=source, errors=[Problem(
         f"duplicate case_id {item.case_id!r}: already seen earlier in this sweep",
         pointer="/case_id", source=source, expected="a case_id unique within one sweep")])
-    return Evaluated(item.case_id, serialise(result), {}, False, True, 0, None)
+    return Evaluated(item.case_id, serialise(result), [], False, True, 0, None)
 
 
 class _CountingReader:

@@ -137,3 +137,25 @@ def test_a_failed_sweep_leaves_no_spool_and_the_earlier_results(
     assert (out / "findings.jsonl").read_bytes() == before
     assert _leftovers(out) == []
     assert not (out / "findings.jsonl.partial").exists()
+
+
+def test_short_writes_lose_nothing(practice: RuleSet, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``writev`` may write less than it was given (a signal, a pipe, a full buffer): the rest
+    is written next, from the byte where it stopped."""
+    data = _extract(tmp_path / "cases.jsonl")
+    expected = _run(practice, data, tmp_path / "one", 1)[0]
+    real = sweep_mod.os.writev
+    calls: list[int] = []
+
+    def stingy(fd: int, buffers: list[bytes]) -> int:
+        calls.append(1)
+        first = buffers[0]
+        return real(fd, [first[:777]] if len(first) > 777 else buffers[:3])
+
+    monkeypatch.setattr(sweep_mod.os, "writev", stingy)
+    for workers in (1, 2):
+        sweep(data, tmp_path / f"short-{workers}", practice, AS_OF, workers,
+              serialise=sweep_json)
+        assert (tmp_path / f"short-{workers}" / "findings.jsonl").read_bytes() == expected
+    assert len(calls) > 100  # it really was written in pieces
