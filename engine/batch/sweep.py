@@ -147,25 +147,29 @@ def _run_batch(batch: list[RawRecord]) -> list[Evaluated]:
 
 
 class _Spool:
-    """A worker's own file of finished lines.  A worker writes each line there and sends back
-    only where it is, so the parent never unpickles the findings: it copies the bytes into
-    ``findings.jsonl`` in the kernel (``os.copy_file_range``).  The lines are four times the
-    input's size, and carrying them through the parent capped two workers at 1.2x one."""
+    """Where a worker leaves its finished lines: a file per batch.  A worker writes each line
+    there and sends back only where it is, so the parent never unpickles the findings: it
+    copies the bytes into ``findings.jsonl`` in the kernel (``os.copy_file_range``) and deletes
+    the file.  The lines are four times the input's size, and carrying them through the parent
+    capped two workers at 1.2x one; a file per batch keeps the disk used to the batches in
+    flight."""
 
     def __init__(self, folder: str) -> None:
-        self.path = os.path.join(folder, f"w{os.getpid()}")
-        self.fh = open(self.path, "ab")  # noqa: SIM115 - open for the worker's life
-        self.at = self.fh.tell()
+        self.prefix = os.path.join(folder, f"w{os.getpid()}-")
+        self.batches = 0
 
     def hold(self, items: list[Evaluated]) -> None:
-        for item in items:
-            size = len(item.line)
-            self.fh.write(item.line)
-            self.fh.write(b"\n")
-            item.spooled = (self.path, self.at, size)
-            item.line = b""
-            self.at += size + 1
-        self.fh.flush()  # the parent reads it as soon as the batch comes back
+        self.batches += 1
+        path = f"{self.prefix}{self.batches}"
+        at = 0
+        with open(path, "wb") as fh:
+            for item in items:
+                size = len(item.line)
+                fh.write(item.line)
+                fh.write(b"\n")
+                item.spooled = (path, at, size)
+                item.line = b""
+                at += size + 1
 
 
 def _start_worker(folder: str | None) -> None:
@@ -229,7 +233,7 @@ class _Output:
         self.pending: list[bytes] = []
         self.size = 0
         self.run: tuple[str, int, int] | None = None  # (spool file, from, to)
-        self.sources: dict[str, int] = {}
+        self.source: tuple[str, int] | None = None  # the spool file open, and its descriptor
 
     def write(self, line: bytes) -> None:
         if self.run is not None:
@@ -250,21 +254,33 @@ class _Output:
         self.run = (path, at, at + size + 1)
 
     def read(self, spooled: tuple[str, int, int]) -> bytes:
+        """A spooled line itself (for the history sink, or to replace a repeated case)."""
+        self._copy()  # what came before it, first: its file may be deleted when this opens
         path, at, size = spooled
         return os.pread(self._source(path), size, at)
 
     def close(self) -> None:
-        self._copy()
-        self._drain()
-        for fd in self.sources.values():
-            os.close(fd)
-        self.sources.clear()
+        try:
+            self._copy()
+            self._drain()
+        finally:
+            self._done()
 
     def _source(self, path: str) -> int:
-        fd = self.sources.get(path)
-        if fd is None:
-            fd = self.sources[path] = os.open(path, os.O_RDONLY)
-        return fd
+        """The open spool file; a batch's lines all come before the next batch's, so the file
+        before it is finished with, and deleted."""
+        if self.source is not None and self.source[0] == path:
+            return self.source[1]
+        self._done()
+        self.source = (path, os.open(path, os.O_RDONLY))
+        return self.source[1]
+
+    def _done(self) -> None:
+        if self.source is not None:
+            path, fd = self.source
+            self.source = None
+            os.close(fd)
+            Path(path).unlink(missing_ok=True)
 
     def _drain(self) -> None:
         pending = self.pending

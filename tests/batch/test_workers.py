@@ -159,3 +159,19 @@ def test_short_writes_lose_nothing(practice: RuleSet, tmp_path: Path,
               serialise=sweep_json)
         assert (tmp_path / f"short-{workers}" / "findings.jsonl").read_bytes() == expected
     assert len(calls) > 100  # it really was written in pieces
+
+
+def test_spool_files_are_deleted_as_their_lines_are_copied(practice: RuleSet, tmp_path: Path
+                                                           ) -> None:
+    """Disk use stays at the batches in flight, not a second copy of the output."""
+    data = _extract(tmp_path / "cases.jsonl", n=150)  # 153 lines: 22 batches of 7
+    out = tmp_path / "out"
+    present: list[int] = []
+
+    def look(item: Any) -> None:
+        present.append(sum(len(list(p.iterdir())) for p in out.glob(".casecheck-spool-*")))
+
+    sweep(data, out, practice, AS_OF, 2, serialise=sweep_json, sink=look)
+    assert max(present) <= 3 * 2 + 2  # the window of batches in flight, and one being read
+    assert min(present) < max(present)
+    assert _leftovers(out) == []
