@@ -64,18 +64,18 @@ def _vm_hwm_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _child(path: Path, out: Path, workers: int, as_of: date, incremental: bool) -> None:
-    """The subprocess side: one sweep, then its time and peak RSS as JSON on stdout."""
-    from engine.app.runs import _scope
-    from engine.batch.sweep import sweep
+def _child(path: Path, out: Path, workers: int, as_of: date, incremental: bool,
+           db: Path | None = None) -> None:
+    """The subprocess side: one sweep as ``casecheck sweep`` runs it (``engine.app.runs``),
+    then its time and peak RSS as JSON on stdout."""
+    from engine.app.runs import sweep
     from engine.evaluate.compile import build_ruleset
-    from engine.reports.findings_json import sweep_json
     from engine.rules.profiles import load_profile
 
     ruleset = build_ruleset(load_profile(PROFILE))
-    scope = _scope(PROFILE, ruleset, "core") if incremental else None
     started = time.perf_counter()
-    summary = sweep(path, out, ruleset, as_of, workers, serialise=sweep_json, incremental=scope)
+    summary, _ = sweep(path, out, ruleset, as_of, workers, PROFILE, db=db,
+                       incremental=incremental)
     seconds = time.perf_counter() - started
     # VmHWM, not ru_maxrss: a process started by fork and exec reports its parent's ru_maxrss
     # at the fork (the bench process, after generating a cohort, is large)
@@ -87,9 +87,10 @@ def _child(path: Path, out: Path, workers: int, as_of: date, incremental: bool) 
 
 
 def run_sweep(path: Path, out: Path, workers: int, as_of: date,
-              incremental: bool = False) -> dict[str, Any]:
+              incremental: bool = False, db: Path | None = None) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, __file__, "--child", str(path), str(out),
-                           str(workers), as_of.isoformat(), "1" if incremental else "0"],
+                           str(workers), as_of.isoformat(), "1" if incremental else "0",
+                           str(db) if db is not None else "-"],
                           capture_output=True, check=False, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.decode()[-2000:])
@@ -155,11 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=float, default=0.02)
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--data", type=Path, default=DATA, help="where cohorts are kept")
-    parser.add_argument("--child", nargs=5, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=6, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        path, out, workers, as_of, inc = args.child
-        _child(Path(path), Path(out), int(workers), date.fromisoformat(as_of), inc == "1")
+        path, out, workers, as_of, inc, db = args.child
+        _child(Path(path), Path(out), int(workers), date.fromisoformat(as_of), inc == "1",
+               None if db == "-" else Path(db))
         return 0
 
     def say(text: str) -> None:
@@ -199,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         check = run_sweep(night2, tmp / "check", 1, AS_OF + timedelta(days=1))
         same = ((inc_out / "findings.jsonl").read_bytes()
                 == (tmp / "check" / "findings.jsonl").read_bytes())
+        say("incremental with a history database (--db): first and second night ...")
+        db = tmp / "history.sqlite"
+        run_sweep(path, tmp / "inc-db", 1, AS_OF, incremental=True, db=db)
+        with_db = run_sweep(night2, tmp / "inc-db", 1, AS_OF + timedelta(days=1),
+                            incremental=True, db=db)
         hashing = time_hash(night2)
         evaluated = (second.get("incremental") or {}).get("evaluated", 0)
         per_case = full["1"]["seconds"] / args.cases
@@ -214,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             "parse_seconds": parse2["seconds"],
             "ratio_second_night": round(second["seconds"] / parse2["seconds"], 2),
             "identical_to_full_sweep": same,
+            # the QA lead's nightly command: the same night, also recorded in a history database
+            "second_night_with_history": with_db,
+            "ratio_second_night_with_history": round(with_db["seconds"] / parse2["seconds"], 2),
         }
         shutil.rmtree(tmp / "full-1", ignore_errors=True)
         shutil.rmtree(tmp / "full-2", ignore_errors=True)

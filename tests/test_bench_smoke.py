@@ -74,6 +74,8 @@ def test_nightly_bench_runs_and_states_its_floors(tmp_path: Path) -> None:
     assert full["write_findings_seconds"] > 0 and full["write_floor_ratio"] > 0
     assert inc["identical_to_full_sweep"] is True
     assert inc["second_night"]["incremental"]["carried"] > 0
+    assert inc["second_night_with_history"]["incremental"]["carried"] > 0
+    assert inc["ratio_second_night_with_history"] > 0
     assert inc["floor_seconds"] >= inc["write_findings_seconds"] + inc["hash_seconds"]
     assert [t["name"] for t in results["targets"]] == [
         "full sweep / parse, 1 worker", "2 workers speed-up over 1",
