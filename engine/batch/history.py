@@ -140,6 +140,10 @@ CREATE INDEX IF NOT EXISTS finding_changes_open ON finding_changes (pos)
     WHERE status IN ('overdue', 'not_met');
 CREATE INDEX IF NOT EXISTS finding_changes_due ON finding_changes (due) WHERE due IS NOT NULL
 """))
+# Schema 4: each case's state also holds a digest of its findings' states, so that a case whose
+# findings cannot have changed (carried over by an incremental sweep) is recorded without
+# reading its findings back (``case_digest``).  NULL (rows from before): never equal.
+MIGRATIONS.append((4, "ALTER TABLE case_changes ADD COLUMN digest TEXT"))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 # Schema 2: each finding is stored once (finding_keys) and then only its changes
@@ -412,7 +416,8 @@ class RunMeta:
 
 
 State = tuple[Any, ...]  # the _STATE_COLS of one finding; all None: no longer reported
-CaseState = tuple[str, str | None, str | None, str | None]  # state, team, worker, manager
+# state, team, worker, manager, digest of the case's findings (``case_digest``)
+CaseState = tuple[str, str | None, str | None, str | None, str | None]
 _GONE: State = (None,) * len(_STATE_COLS)
 
 
@@ -426,6 +431,44 @@ def finding_state(f: dict[str, Any]) -> State:
     return (f["status"], f["anchor"].get("date"), f.get("due"), done.get("id"), done.get("date"),
             None if growing else f.get("days_late"), f.get("days_late_unit"),
             None if actionable is None else int(actionable), f.get("episode_end"))
+
+
+Found = list[tuple[str, str, dict[str, Any]]]  # (finding id, case id, finding JSON)
+
+
+def case_findings(doc: dict[str, Any]) -> Found:
+    """The findings of one case's ``findings.jsonl`` line, each with its finding id (a second
+    finding with the same id, which no rule should make, gets ``~2``, ``~3``...)."""
+    case_id = doc["case_id"]
+    found: Found = []
+    ids: set[str] = set()
+    for f in doc["findings"]:
+        anchor = f["anchor"]
+        fid = finding_id(case_id, f["rule"], anchor["id"], f.get("occurrence"),
+                         anchor.get("member"))
+        if fid in ids:
+            n = 2
+            while f"{fid}~{n}" in ids:
+                n += 1
+            fid = f"{fid}~{n}"
+        ids.add(fid)
+        found.append((fid, case_id, f))
+    return found
+
+
+def case_digest(found: Found) -> str:
+    """A digest of what the store keeps of a case's findings: equal digests, equal findings.
+    An incremental sweep works it out when it evaluates a record and carries it over with the
+    line, so a carried-over case is recorded without its line being read again."""
+    states = [(fid, finding_state(f)) for fid, _, f in found]
+    return hashlib.sha1(orjson.dumps(states), usedforsecurity=False).hexdigest()
+
+
+def history_of_line(line: bytes) -> tuple[str, str | None, str | None, str | None]:
+    """(digest, team, worker, manager) of an evaluated case's line, as ``RunRecorder`` records
+    them."""
+    doc = orjson.loads(line)
+    return case_digest(case_findings(doc)), doc.get("team"), doc.get("worker"), doc.get("manager")
 
 
 def _latest_findings(conn: sqlite3.Connection, profile: str, pos: int,
@@ -446,18 +489,19 @@ def _latest_findings(conn: sqlite3.Connection, profile: str, pos: int,
 
 def _latest_cases(conn: sqlite3.Connection, profile: str, pos: int,
                   case_ids: list[str] | None = None) -> dict[str, CaseState]:
-    """case id -> (state, team, worker, manager) at ``pos``, for some cases or all."""
+    """case id -> (state, team, worker, manager, findings digest) at ``pos``, for some cases
+    or all."""
     out: dict[str, CaseState] = {}
     chunks = ([None] if case_ids is None
               else [case_ids[i:i + 500] for i in range(0, len(case_ids), 500)])
     for chunk in chunks:
         where = "" if chunk is None else f"AND case_id IN ({', '.join('?' * len(chunk))})"
         rows = conn.execute(
-            f"SELECT case_id, state, team, worker, manager, max(pos) FROM case_changes "
+            f"SELECT case_id, state, team, worker, manager, digest, max(pos) FROM case_changes "
             f"WHERE profile = ? AND pos <= ? {where} GROUP BY case_id",
             (profile, pos, *(chunk or ())))
         for r in rows:
-            out[r[0]] = (r[1], r[2], r[3], r[4])
+            out[r[0]] = (r[1], r[2], r[3], r[4], r[5])
     return out
 
 
@@ -480,37 +524,33 @@ class RunRecorder:
     written: int = 0
     finished: bool = False
     seen: set[str] = field(default_factory=set)
-    pending: list[tuple[str, CaseState, list[tuple[str, str, dict[str, Any]]] | None]] = field(
-        default_factory=list)
+    # (case id, its state now, its findings: read, or the line to read them from if needed, or
+    # None when it was not evaluated)
+    pending: list[tuple[str, CaseState, Found | bytes | None]] = field(default_factory=list)
     case_rows: list[tuple[Any, ...]] = field(default_factory=list)
     findings_seen: int = 0
 
     def add(self, item: Any) -> None:
-        """A sweep sink: ``item`` is a ``sweep.Evaluated``; its findings come from its JSON."""
+        """A sweep sink: ``item`` is a ``sweep.Evaluated``; its findings come from its JSON,
+        read only when they may have changed (``_settle``)."""
         if item.case_id is None or item.case_id in self.seen:
             return  # unreadable without an id, or a repeated case: only its first counts
         self.seen.add(item.case_id)
-        doc = orjson.loads(item.line)
-        case_id = doc["case_id"]
         if not item.evaluated:
-            self.pending.append((case_id, ("rejected", None, None, None), None))
+            self.pending.append((item.case_id, ("rejected", None, None, None, None), None))
         else:
-            found: list[tuple[str, str, dict[str, Any]]] = []
-            ids: set[str] = set()
-            for f in doc["findings"]:
-                anchor = f["anchor"]
-                fid = finding_id(case_id, f["rule"], anchor["id"], f.get("occurrence"),
-                                 anchor.get("member"))
-                if fid in ids:
-                    n = 2
-                    while f"{fid}~{n}" in ids:
-                        n += 1
-                    fid = f"{fid}~{n}"
-                ids.add(fid)
-                found.append((fid, case_id, f))
-            self.findings_seen += len(found)
-            self.pending.append((case_id, ("evaluated", doc.get("team"), doc.get("worker"),
-                                           doc.get("manager")), found))
+            known = item.history  # (digest, team, worker, manager), when carried over
+            if known is None:
+                doc = orjson.loads(item.line)
+                found = case_findings(doc)
+                known = (case_digest(found), doc.get("team"), doc.get("worker"),
+                         doc.get("manager"))
+                self.pending.append((item.case_id, ("evaluated", *known[1:], known[0]), found))
+                self.findings_seen += len(found)
+            else:
+                self.pending.append((item.case_id, ("evaluated", *known[1:], known[0]),
+                                     item.line))
+                self.findings_seen += sum(n for _, _, n in item.statuses)
         if len(self.pending) >= max(1, BATCH_ROWS // 10):
             self.flush()
 
@@ -523,23 +563,41 @@ class RunRecorder:
             self.written += len(self.rows)
             self.rows.clear()
         if self.case_rows:
-            self.conn.executemany(f"INSERT INTO case_changes VALUES ({', '.join('?' * 8)})",
+            self.conn.executemany(f"INSERT INTO case_changes VALUES ({', '.join('?' * 9)})",
                                   self.case_rows)
             self.case_rows.clear()
 
     def _settle(self) -> None:
-        """Compare a batch of cases with the run before and queue what changed."""
+        """Compare a batch of cases with the run before and queue what changed.  A case whose
+        findings digest is the one the run before recorded has the same findings: they are
+        not read back or compared."""
         conn, profile = self.conn, self.profile
         case_ids = [c for c, _, _ in self.pending]
         if self.prev_pos is None:
-            before: dict[str, tuple[int, State]] = {}
             cases_before: dict[str, CaseState] = {}
         else:
-            before = _latest_findings(conn, profile, self.prev_pos, case_ids)
             cases_before = _latest_cases(conn, profile, self.prev_pos, case_ids)
+        settled: list[tuple[str, CaseState, Found | None]] = []
+        for case_id, state, found in self.pending:
+            prev_case = cases_before.get(case_id)
+            if isinstance(found, bytes):  # carried over: read only if it may differ
+                if prev_case is not None and prev_case[4] == state[4]:
+                    found = None
+                else:
+                    found = case_findings(orjson.loads(found))
+            elif found is None and state[0] != "evaluated" and prev_case is not None:
+                state = (state[0], *prev_case[1:])  # keep where the case was allocated
+            if prev_case != state:
+                self.case_rows.append((profile, case_id, self.pos, self.run_id, *state))
+            if found is not None:
+                settled.append((case_id, state, found))
+        if self.prev_pos is None or not settled:
+            before: dict[str, tuple[int, State]] = {}
+        else:
+            before = _latest_findings(conn, profile, self.prev_pos, [c for c, _, _ in settled])
         new_keys = [(profile, fid, case_id, f["rule"], f["anchor"]["id"], f.get("occurrence"),
                      f["anchor"].get("member"))
-                    for _, _, found in self.pending for fid, case_id, f in found or ()
+                    for _, _, found in settled for fid, case_id, f in found or ()
                     if fid not in before]
         keys = {fid: k for fid, (k, _) in before.items()}
         if new_keys:
@@ -556,16 +614,9 @@ class RunRecorder:
         by_case: dict[str, list[str]] = {}
         for fid in before:
             by_case.setdefault(fid.split(":", 1)[0], []).append(fid)
-        for case_id, state, found in self.pending:
-            prev_case = cases_before.get(case_id)
-            if state[0] != "evaluated" and prev_case is not None:
-                state = (state[0], *prev_case[1:])  # keep where the case was allocated
-            if prev_case != state:
-                self.case_rows.append((profile, case_id, self.pos, self.run_id, *state))
-            if found is None:
-                continue  # not evaluated: its findings stay as they were last seen
+        for case_id, _, found in settled:
             now_ids = set()
-            for fid, _, f in found:
+            for fid, _, f in found or ():
                 now_ids.add(fid)
                 st = finding_state(f)
                 old = before.get(fid)
@@ -631,7 +682,7 @@ def _rebase(conn: sqlite3.Connection, profile: str, succ: sqlite3.Row,
     rows += [(k, succ["pos"], succ["id"], *_GONE) for k, st in findings.items()
              if k not in want and st != _GONE]
     conn.executemany(f"INSERT INTO finding_changes VALUES ({', '.join('?' * 12)})", rows)
-    conn.executemany(f"INSERT INTO case_changes VALUES ({', '.join('?' * 8)})",
+    conn.executemany(f"INSERT INTO case_changes VALUES ({', '.join('?' * 9)})",
                      [(profile, c, succ["pos"], succ["id"], *st)
                       for c, st in want_cases.items() if cases.get(c) != st])
 
@@ -801,7 +852,7 @@ def _finding_row(r: sqlite3.Row | tuple[Any, ...], case: CaseState | None, as_of
                                          item["unit"] or "days")
     item["actionable"] = (item["status"] in OUTSTANDING if item["actionable"] is None
                           else bool(item["actionable"]))
-    state, team, worker, manager = case or ("evaluated", None, None, None)
+    state, team, worker, manager = (case or ("evaluated", None, None, None))[:4]
     item.update(case_state=state, team=team or UNALLOCATED, worker=worker or UNALLOCATED,
                 manager=manager)
     return item
@@ -847,7 +898,8 @@ def _run_findings(conn: sqlite3.Connection, run: dict[str, Any]) -> list[dict[st
 
 
 def cases_at(conn: sqlite3.Connection, run: dict[str, Any]) -> dict[str, CaseState]:
-    """case id -> (state, team, worker, manager) as ``run`` left it (remembered per run)."""
+    """case id -> (state, team, worker, manager, findings digest) as ``run`` left it
+    (remembered per run)."""
     return _remember(conn, run, ("cases",),
                      lambda: _latest_cases(conn, run["profile"], run["pos"]))
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from engine.batch.history import history_of_line
 from engine.batch.incremental import STATE_FILE, IncrementalState, make_template, record_hash
 from engine.batch.locks import Busy, held
 from engine.calendar import CalendarRangeError
@@ -60,18 +61,23 @@ class Evaluated:
     # with workers: where the line waits in a worker's spool file (file, offset, length);
     # ``line`` is then empty
     spooled: tuple[str, int, int] | None = None
+    # incremental sweeps only: what the history store records of the case (digest of its
+    # findings, team, worker, manager), worked out once, when it was evaluated
+    history: tuple[str, str | None, str | None, str | None] | None = None
 
     def meta(self) -> list[Any]:
         """What a carried-over record needs besides its line (``from_meta``)."""
         return [self.case_id, self.statuses,
                 self.evaluated, self.has_errors, self.warnings, self.team,
-                [list(x) for x in self.not_assessable], self.short_breaks, self.internal]
+                [list(x) for x in self.not_assessable], self.short_breaks, self.internal,
+                self.history]
 
     @classmethod
     def from_meta(cls, line: bytes, meta: list[Any]) -> Evaluated:
         return cls(meta[0], line, meta[1], meta[2], meta[3], meta[4],
                    meta[5], [tuple(x) for x in meta[6]],  # type: ignore[misc]
-                   meta[7], meta[8])
+                   meta[7], meta[8],
+                   history=None if meta[9] is None else tuple(meta[9]))  # type: ignore[arg-type]
 
 
 class OutputError(Exception):
@@ -140,6 +146,8 @@ def _run_batch(batch: list[RawRecord]) -> list[Evaluated]:
             item.sha = record_hash(raw.data)
             item.next_change = result.next_change
             item.template = make_template(result, serialise, item.line, ruleset.calendar)
+            if item.template is not None and result.evaluated:
+                item.history = history_of_line(item.line)
     spool: _Spool | None = _WORKER.get("spool")
     if spool is not None:
         spool.hold(out)

@@ -128,7 +128,7 @@ def test_a_schema_1_database_migrates_forward(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     migrated = history.connect(db)
-    assert history.schema_version(migrated) == history.SCHEMA_VERSION == 3
+    assert history.schema_version(migrated) == history.SCHEMA_VERSION == 4
     assert migrated.execute("SELECT count(*) FROM finding_keys").fetchone()[0] == 2
     # R2 did not change on night 2, so it is stored once
     assert migrated.execute("SELECT count(*) FROM finding_changes").fetchone()[0] == 3
@@ -176,3 +176,26 @@ def test_prune_keeps_the_later_states(tmp_path: Path) -> None:
     assert {r: conn.execute(q, (r,)).fetchall() for r in (2, 3)} == before
     conn.close()
     assert diff(db)["counts"] == diff(db, "--run", "3", "--against", "2")["counts"]
+
+
+def test_a_schema_3_database_gains_case_digests_once(tmp_path: Path) -> None:
+    """Schema 4 adds each case's findings digest.  Rows from before hold none (NULL), which
+    never equals a digest: the first run after the upgrade compares every case's findings as
+    before and records each case's digest once; the run after that records nothing."""
+    db = tmp_path / "h.sqlite"
+    sweep(shutil.copytree(FIXTURES, tmp_path / "a"), db, "2024-06-30", tmp_path / "o")
+    cases = count(db, "SELECT count(*) FROM case_changes")
+    conn = sqlite3.connect(db)
+    conn.execute("ALTER TABLE case_changes DROP COLUMN digest")  # as schema 3 left it
+    conn.execute("DELETE FROM schema_version WHERE version = 4")
+    conn.commit()
+    conn.close()
+    sweep(shutil.copytree(FIXTURES, tmp_path / "b"), db, "2024-06-30", tmp_path / "o")
+    assert count(db, "SELECT max(version) FROM schema_version") == 4
+    assert count(db, "SELECT count(*) FROM case_changes WHERE run_id = 2") == cases
+    assert count(db, "SELECT count(*) FROM case_changes WHERE run_id = 2 AND digest IS NULL") == 0
+    assert count(db, "SELECT count(*) FROM finding_changes WHERE run_id = 2") == 0
+    sweep(shutil.copytree(FIXTURES, tmp_path / "c"), db, "2024-06-30", tmp_path / "o")
+    assert count(db, "SELECT count(*) FROM case_changes WHERE run_id = 3") == 0
+    d = diff(db)
+    assert d["counts"]["new"] == d["counts"]["resolved"] == d["counts"]["not_evaluated"] == 0

@@ -147,3 +147,45 @@ def test_next_change_is_never_later_than_a_change(practice: RuleSet) -> None:
             assert [(f.rule, f.anchor_id, f.status, f.actionable) for f in later.findings] == \
                 [(f.rule, f.anchor_id, f.status, f.actionable) for f in base.findings], day
             day += timedelta(days=1)
+
+
+def _history(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    try:
+        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+                for table in ("finding_keys", "finding_changes", "case_changes", "run_counts")}
+    finally:
+        conn.close()
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 6),
+       nights=st.lists(st.tuples(
+           st.sampled_from([1, 1, 1, 2, 7, 30, -1]),
+           st.lists(st.tuples(st.integers(0, 7), st.integers(0, 50), st.integers(-40, 40)),
+                    max_size=3)), min_size=1, max_size=4))
+def test_incremental_nights_record_the_same_history(practice: RuleSet, tmp_path_factory: Any,
+                                                    seed: int, n: int,
+                                                    nights: list[tuple[int, list[Any]]]
+                                                    ) -> None:
+    """The QA lead's nightly command (``sweep --db H --incremental``): a carried-over case is
+    recorded from the digest it was evaluated with, its line unread, and the history database
+    is row for row the one full sweeps make."""
+    from engine.app.runs import sweep as app_sweep
+
+    tmp = tmp_path_factory.mktemp("hist")
+    records = list(generate_cohort(n, seed, START))
+    data = tmp / "cases.jsonl"
+    as_of = START
+    for step, edits in [(0, []), *nights]:
+        as_of += timedelta(days=step)
+        for kind, which, days in edits:
+            _edit(records, kind, which, days)
+        _write(data, records, False)
+        app_sweep(data, tmp / "inc", practice, as_of, 1, "practice", db=tmp / "inc.sqlite",
+                  incremental=True)
+        app_sweep(data, tmp / "full", practice, as_of, 1, "practice", db=tmp / "full.sqlite")
+    assert _history(tmp / "inc.sqlite") == _history(tmp / "full.sqlite")
