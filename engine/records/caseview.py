@@ -67,6 +67,8 @@ _NO_FIELDS: frozenset[str] = frozenset()
 MEETING_TYPES = frozenset({"icpc", "rcpc", "cin_review", "cla_review", "core_group", "ppm"})
 # A health assessment counts only when completed (or when no status is recorded).
 _COUNTING_HEALTH = (None, "completed")
+# the only types ``did_not_happen`` can be true of
+_MAYBE_NOT_HAPPENED = MEETING_TYPES | {"health_assessment"}
 
 
 def did_not_happen(ev: dict[str, Any]) -> bool:
@@ -129,22 +131,27 @@ class CaseView:
         future: date | None = None
         events = self._events
         date_fields = EVENT_DATE_FIELDS
+        # a hot loop (every event of every case): locals, positional Items, and the
+        # did-not-happen test only for the types it concerns
+        maybe_not = _MAYBE_NOT_HAPPENED
+        timed = False
         for i, ev in enumerate(record["events"]):
             when = ev["date"]
             if type(when) is date:  # the common case, without the date-time conversions
-                day, at = when, None
+                day = when
+                at = None
             else:
-                day, at = local_day(when), None
+                day = local_day(when)
+                at = instant(when)
+                timed = True
             if day > as_of:
                 if future is None or day < future:
                     future = day
                 continue
             kind = ev["type"]
             bucket = events.get(kind)
-            if bucket is None or did_not_happen(ev):
+            if bucket is None or (kind in maybe_not and did_not_happen(ev)):
                 continue
-            if at is None and type(when) is not date:
-                at = instant(when)
             fields = ev
             later = None
             for key in date_fields.get(kind, _NO_FIELDS):
@@ -162,10 +169,12 @@ class CaseView:
                 for key in later:
                     fields[key] = None
             bucket.append(Item(ev["id"], kind, day, at, ev.get("ref"), fields,
-                               f"/events/{i}", order=i))
+                               f"/events/{i}", None, i))
+        # untimed events sort by (day, id): the same order as ``_event_key``, cheaper to key
+        key = _event_key if timed else _day_id
         for bucket in events.values():
             if len(bucket) > 1:
-                bucket.sort(key=_event_key)
+                bucket.sort(key=key)
 
         episodes = record["episodes"]
         for ep in episodes:
@@ -282,6 +291,10 @@ class CaseView:
             return None
         return Item(data["id"], data["type"], data["start"], None, None, data,
                     f"/episodes/{i}", order=i)
+
+
+def _day_id(it: Item) -> tuple[date, str]:
+    return (it.day, it.id)
 
 
 def _event_key(it: Item) -> tuple[date, float, str]:
