@@ -125,6 +125,9 @@ class CaseView:
         self._episodes: dict[str, list[Item]] = {t: [] for t in episode_types}
         self._ids: dict[str, tuple[str, int]] | None = None
         self.short_breaks: list[ShortBreak] = []
+        # what evaluation derives from the view more than once (selections of items), kept
+        # for the case's other rules; the view never changes once built
+        self.memo: dict[Any, Any] = {}
 
         # the first date after as-of that anything in the record bears: on that day the case
         # view (and so possibly a finding) changes by the passing of time alone
