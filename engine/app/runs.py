@@ -3,8 +3,10 @@ history commands' look-ups (``history``, ``diff``, ``dashboard``, ``export``).""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,13 +36,28 @@ def sweep(input_path: Path, out_dir: Path, ruleset: Any, as_of: date, workers: i
     progress = TerminalProgress(input_size(input_path))
     scope = _scope(profile, ruleset, engine_name) if incremental else None
     try:
-        if db is None:
-            return run_sweep(input_path, out_dir, ruleset, as_of, workers, progress=progress,
-                             serialise=sweep_json, incremental=scope), None
-        return _recorded(db, profile, input_path, out_dir, ruleset, as_of, workers,
-                         engine_name, progress, scope)
+        with long_lived():
+            if db is None:
+                return run_sweep(input_path, out_dir, ruleset, as_of, workers,
+                                 progress=progress, serialise=sweep_json,
+                                 incremental=scope), None
+            return _recorded(db, profile, input_path, out_dir, ruleset, as_of, workers,
+                             engine_name, progress, scope)
     except (InputError, CalendarRangeError, OutputError) as exc:
         raise CommandError(str(exc)) from None
+
+
+@contextmanager
+def long_lived() -> Iterator[None]:
+    """What exists before a sweep (modules, rule set, calendar) outlives it: keep it out of
+    the cyclic collector's full scans meanwhile.  Each case's objects die young, yet every
+    few hundred cases a full collection walked all of it again (0.7 s of a 20,000-case sweep).
+    Also spares forked workers copying the pages those scans touch."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _scope(profile: str, ruleset: Any, engine_name: str) -> str:
