@@ -137,7 +137,7 @@ class CaseView:
         # a hot loop (every event of every case): locals, positional Items, and the
         # did-not-happen test only for the types it concerns
         maybe_not = _MAYBE_NOT_HAPPENED
-        timed = False
+        timed: set[str] = set()  # the types with an event that carries a time
         for i, ev in enumerate(record["events"]):
             when = ev["date"]
             if type(when) is date:  # the common case, without the date-time conversions
@@ -146,7 +146,6 @@ class CaseView:
             else:
                 day = local_day(when)
                 at = instant(when)
-                timed = True
             if day > as_of:
                 if future is None or day < future:
                     future = day
@@ -171,13 +170,14 @@ class CaseView:
                 fields = dict(ev)
                 for key in later:
                     fields[key] = None
+            if at is not None:
+                timed.add(kind)
             bucket.append(Item(ev["id"], kind, day, at, ev.get("ref"), fields,
                                f"/events/{i}", None, i))
         # untimed events sort by (day, id): the same order as ``_event_key``, cheaper to key
-        key = _event_key if timed else _day_id
-        for bucket in events.values():
+        for kind, bucket in events.items():
             if len(bucket) > 1:
-                bucket.sort(key=key)
+                bucket.sort(key=_event_key if kind in timed else _day_id)
 
         episodes = record["episodes"]
         for ep in episodes:
