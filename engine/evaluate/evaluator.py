@@ -123,6 +123,9 @@ class RuleSet:
         self.episode_types = frozenset().union(*(r.episode_types for r, _ in rules))
         self.meta = {m.id: m for _, m in rules}
         self.renderer = Renderer(calendar)
+        # due_soon_from by (due, window, as-of): a sweep asks for the same few hundred dates
+        # thousands of times (a walk of the calendar each)
+        self._due_soon: dict[tuple[date, int, date], date] = {}
         # what each rule needs of a source, once per rule set (coverage.py)
         self.coverage = Coverage({m.id: r.needs for r, m in rules})
 
@@ -210,10 +213,19 @@ class RuleSet:
                 due: date = f.due  # type: ignore[assignment]
                 if nxt is not None and due - slack >= nxt:
                     continue
-                try:
-                    day = due_soon_from(cal, due, window, as_of)
-                except CalendarRangeError:
-                    day = as_of + timedelta(days=1)
+                key = (due, window, as_of)
+                cached = self._due_soon.get(key)
+                if cached is not None:
+                    day = cached
+                else:
+                    try:
+                        day = due_soon_from(cal, due, window, as_of)
+                    except CalendarRangeError:
+                        day = as_of + timedelta(days=1)
+                    else:
+                        if len(self._due_soon) > 100_000:
+                            self._due_soon.clear()
+                        self._due_soon[key] = day
             else:
                 continue
             if nxt is None or day < nxt:
