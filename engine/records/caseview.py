@@ -173,7 +173,7 @@ class CaseView:
             if at is not None:
                 timed.add(kind)
             bucket.append(Item(ev["id"], kind, day, at, ev.get("ref"), fields,
-                               f"/events/{i}", None, i))
+                               _POINTERS[i] if i < _N_POINTERS else f"/events/{i}", None, i))
         # untimed events sort by (day, id): the same order as ``_event_key``, cheaper to key
         for kind, bucket in events.items():
             if len(bucket) > 1:
@@ -294,6 +294,11 @@ class CaseView:
             return None
         return Item(data["id"], data["type"], data["start"], None, None, data,
                     f"/episodes/{i}", order=i)
+
+
+# the pointers of the first events, made once rather than for every event of every case
+_N_POINTERS = 1024
+_POINTERS = tuple(f"/events/{i}" for i in range(_N_POINTERS))
 
 
 def _day_id(it: Item) -> tuple[date, str]:
