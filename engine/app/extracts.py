@@ -22,6 +22,7 @@ from engine.sources.report import ImportReport, SourceError
 from engine.sources.run import FORMATS, open_source, write_extract
 
 from .errors import CommandError
+from .runs import long_lived
 
 
 def generate(cases: int, seed: int, as_of: date, breach_rate: float,
@@ -69,9 +70,10 @@ def sweep_source(kind: str, source: Path, out_dir: Path, ruleset: Any, as_of: da
     try:
         records = open_source(kind, source, report)
         out_dir.mkdir(parents=True, exist_ok=True)
-        summary = run_sweep(source, out_dir, ruleset, as_of, workers,
-                            progress=TerminalProgress(0), serialise=sweep_json,
-                            records=_raw(records, source.name))
+        with long_lived():
+            summary = run_sweep(source, out_dir, ruleset, as_of, workers,
+                                progress=TerminalProgress(0), serialise=sweep_json,
+                                records=_raw(records, source.name))
     except SourceError as exc:
         raise CommandError(str(exc)) from None
     except CalendarRangeError as exc:

@@ -124,10 +124,11 @@ def england_bank_holidays() -> frozenset[date]:
 
 def add_months(d: date, n: int) -> date:
     """Same day of the month n months on (n may be negative), clamped to the month's end."""
-    month_index = d.year * 12 + (d.month - 1) + n
-    year, month = divmod(month_index, 12)
-    month += 1
-    return date(year, month, min(d.day, _days_in_month(year, month)))
+    year, month = divmod(d.year * 12 + d.month - 1 + n, 12)
+    day = d.day
+    if day > 28:  # every month has the first 28 days: clamp only past them (a hot path)
+        day = min(day, _days_in_month(year, month + 1))
+    return date(year, month + 1, day)
 
 
 def _days_in_month(year: int, month: int) -> int:
@@ -190,15 +191,16 @@ class WorkingCalendar:
 
     def add_working_days(self, d: date, n: int) -> date:
         """The nth working day strictly after d (n > 0), strictly before d (n < 0); d if n = 0."""
-        self._check(d)
+        if not self.first <= d <= self.last:
+            self._check(d)
         if n == 0:
             return d
-        o = d.toordinal()
+        working = self._working
         if n > 0:
-            i = bisect.bisect_right(self._working, o) + n - 1
+            i = bisect.bisect_right(working, d.toordinal()) + n - 1
         else:
-            i = bisect.bisect_left(self._working, o) + n
-        if not (0 <= i < len(self._working)):
+            i = bisect.bisect_left(working, d.toordinal()) + n
+        if not (0 <= i < len(working)):
             raise CalendarRangeError(
                 f"{abs(n)} working days from {d.isoformat()} leaves the working-day calendar "
                 f"({FIRST_YEAR}-{LAST_YEAR})"
@@ -217,19 +219,20 @@ class WorkingCalendar:
 
     def add(self, d: date, duration: Duration) -> date:
         """The deadline ``duration`` after the date d (hours: d + n/24 days, by date)."""
+        # a hot path (every deadline): positional timedeltas, the common units first
         unit, n = duration.unit, duration.value
         if unit == "working_days":
             return self.add_working_days(d, n)
-        if unit == "days":
-            return d + timedelta(days=n)
-        if unit == "weeks":
-            return d + timedelta(weeks=n)
         if unit == "months":
             return add_months(d, n)
+        if unit == "days":
+            return d + timedelta(n)
+        if unit == "weeks":
+            return d + timedelta(7 * n)
         if unit == "years":
             return add_months(d, 12 * n)
         # hours from a date-only anchor: D + N/24 days, compared by date
-        return d + timedelta(days=n // 24)
+        return d + timedelta(n // 24)
 
     def subtract(self, d: date, duration: Duration) -> date:
         """The date ``duration`` before d."""

@@ -14,7 +14,7 @@ from typing import Any
 from engine.calendar import CalendarRangeError, WorkingCalendar
 from engine.evaluate.coverage import Coverage
 from engine.evaluate.findings import CaseResult, Finding
-from engine.evaluate.messages import CHECK_MET, DEFAULTS, render_with
+from engine.evaluate.messages import CHECK_MET, DEFAULTS, render_by
 from engine.evaluate.obligation import CompiledRule, Obligation
 from engine.evaluate.status import OUTSTANDING, days_late, status_of, warn_until
 from engine.records.caseview import CaseView
@@ -123,6 +123,9 @@ class RuleSet:
         self.episode_types = frozenset().union(*(r.episode_types for r, _ in rules))
         self.meta = {m.id: m for _, m in rules}
         self.renderer = Renderer(calendar)
+        # due_soon_from by (due, window, as-of): a sweep asks for the same few hundred dates
+        # thousands of times (a walk of the calendar each)
+        self._due_soon: dict[tuple[date, int, date], date] = {}
         # what each rule needs of a source, once per rule set (coverage.py)
         self.coverage = Coverage({m.id: r.needs for r, m in rules})
 
@@ -210,10 +213,19 @@ class RuleSet:
                 due: date = f.due  # type: ignore[assignment]
                 if nxt is not None and due - slack >= nxt:
                     continue
-                try:
-                    day = due_soon_from(cal, due, window, as_of)
-                except CalendarRangeError:
-                    day = as_of + timedelta(days=1)
+                key = (due, window, as_of)
+                cached = self._due_soon.get(key)
+                if cached is not None:
+                    day = cached
+                else:
+                    try:
+                        day = due_soon_from(cal, due, window, as_of)
+                    except CalendarRangeError:
+                        day = as_of + timedelta(days=1)
+                    else:
+                        if len(self._due_soon) > 100_000:
+                            self._due_soon.clear()
+                        self._due_soon[key] = day
             else:
                 continue
             if nxt is None or day < nxt:
@@ -270,39 +282,12 @@ class Renderer:
     def value(self, ctx: tuple[Any, ...], name: str) -> object:
         _, ob, meta, as_of, _status, late, _ended = ctx
         # computed only for the placeholders the template uses
-        if name == "target":
-            return meta.target_label
-        if name == "anchor":
-            first = ob.occurrence in (None, 1)
-            return meta.anchor_label if first else f"the previous {meta.target_label}"
-        if name == "anchor_date":
-            return ob.anchor.day.isoformat()
-        if name == "clock_date":
-            return ob.clock_day.isoformat() if ob.clock_day else None
-        if name == "due":
-            return ob.due.isoformat() if ob.due else None
-        if name == "done_date":
-            return ob.done_day.isoformat() if ob.done_day else None
-        if name == "limit":
-            return str(ob.limit) if ob.limit else "the deadline"
-        if name == "days_late":
-            return late
-        if name == "unit":
-            return _unit_words(ob.unit, late)
-        if name == "elapsed":
-            if ob.done_day is None or ob.clock_day is None:
-                return None
-            unit = "working_days" if ob.unit == "working_days" else "days"
-            return self.cal.lateness(ob.clock_day, ob.done_day, unit)
-        if name == "as_of":
-            return as_of.isoformat()
-        simple = {"title": meta.title, "anchor_id": ob.anchor.id, "done_id": ob.done_id,
-                  "occurrence": ob.occurrence, "member": ob.member, "reason": ob.reason}
-        return simple.get(name)
+        get = _VALUES.get(name)
+        return None if get is None else get(self, ob, meta, as_of, late)
 
     def message(self, ctx: tuple[Any, ...]) -> str:
-        _, _ob, meta, _as_of, status, _late, ended = ctx
-        message = render_with(self.template(meta, status), lambda name: self.value(ctx, name))
+        _, ob, meta, as_of, status, late, ended = ctx
+        message = render_by(self.template(meta, status), _VALUES, self, ob, meta, as_of, late)
         if ended is not None and status in OUTSTANDING:
             message += f" (closed {ended.isoformat()}: no longer actionable)"
         return message
@@ -325,6 +310,45 @@ class Renderer:
         return {"due": ob.due.isoformat(),
                 "unit": "working_days" if ob.unit == "working_days" else "days",
                 "segments": segments}
+
+
+def _anchor_words(r: Renderer, ob: Obligation, meta: RuleMeta, as_of: date,
+                  late: int | None) -> str:
+    first = ob.occurrence in (None, 1)
+    return meta.anchor_label if first else f"the previous {meta.target_label}"
+
+
+def _elapsed(r: Renderer, ob: Obligation, meta: RuleMeta, as_of: date,
+             late: int | None) -> int | None:
+    if ob.done_day is None or ob.clock_day is None:
+        return None
+    unit = "working_days" if ob.unit == "working_days" else "days"
+    return r.cal.lateness(ob.clock_day, ob.done_day, unit)
+
+
+# What each placeholder says, from (renderer, obligation, rule, as-of, days late): one call
+# per placeholder (messages are a good part of a sweep's time); an unknown name gives None.
+_VALUES: dict[str, Callable[[Renderer, Obligation, RuleMeta, date, int | None], object]] = {
+    "target": lambda r, ob, meta, as_of, late: meta.target_label,
+    "anchor": _anchor_words,
+    "anchor_date": lambda r, ob, meta, as_of, late: ob.anchor.day.isoformat(),
+    "clock_date": lambda r, ob, meta, as_of, late:
+        ob.clock_day.isoformat() if ob.clock_day else None,
+    "due": lambda r, ob, meta, as_of, late: ob.due.isoformat() if ob.due else None,
+    "done_date": lambda r, ob, meta, as_of, late:
+        ob.done_day.isoformat() if ob.done_day else None,
+    "limit": lambda r, ob, meta, as_of, late: str(ob.limit) if ob.limit else "the deadline",
+    "days_late": lambda r, ob, meta, as_of, late: late,
+    "unit": lambda r, ob, meta, as_of, late: _unit_words(ob.unit, late),
+    "elapsed": _elapsed,
+    "as_of": lambda r, ob, meta, as_of, late: as_of.isoformat(),
+    "title": lambda r, ob, meta, as_of, late: meta.title,
+    "anchor_id": lambda r, ob, meta, as_of, late: ob.anchor.id,
+    "done_id": lambda r, ob, meta, as_of, late: ob.done_id,
+    "occurrence": lambda r, ob, meta, as_of, late: ob.occurrence,
+    "member": lambda r, ob, meta, as_of, late: ob.member,
+    "reason": lambda r, ob, meta, as_of, late: ob.reason,
+}
 
 
 def regrow(growth: dict[str, Any], as_of: date, cal: WorkingCalendar) -> tuple[int, str]:

@@ -7,6 +7,7 @@ attributes or run anything through a template.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +47,19 @@ def render_with(template: str, value: Any) -> str:
     filled = []
     for name in names:
         v = value(name)
+        filled.append("{" + name + "}" if v is None else v)
+    return fmt.format(*filled)
+
+
+def render_by(template: str, getters: Mapping[str, Callable[..., Any]], *args: Any) -> str:
+    """``render_with`` with a function per placeholder, called as ``getters[name](*args)``
+    (an unknown name, like a None value, stays): one call per placeholder, for the many
+    messages of a sweep."""
+    fmt, names = compile_template(template)
+    filled = []
+    for name in names:
+        get = getters.get(name)
+        v = None if get is None else get(*args)
         filled.append("{" + name + "}" if v is None else v)
     return fmt.format(*filled)
 

@@ -89,6 +89,17 @@ class Source:
     where: Predicate | None = None
 
     def items(self, view: CaseView) -> list[Item]:
+        """The items, in order; shared, not to be changed. Filtered or merged lists are made
+        once per case view, since several rules (and each episode of a schedule) ask again."""
+        if self.where is None and not self.period and self.event is not None:
+            return view.events(self.event)  # already a list the view keeps
+        memo = view.memo
+        found = memo.get(self)
+        if found is None:
+            found = memo[self] = self._select(view)
+        return found
+
+    def _select(self, view: CaseView) -> list[Item]:
         if self.event is not None:
             found = view.events(self.event)
         else:

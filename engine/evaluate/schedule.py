@@ -33,6 +33,13 @@ class IntervalChoice:
     def needs_age(self) -> bool:
         return self.age_under is not None or self.age_at_least is not None
 
+    @property
+    def unconditional(self) -> bool:
+        """No condition at all: the line always applies (most schedules have just this one)."""
+        return (self.occurrence is None and self.occurrence_at_least is None
+                and self.episode is None and self.previous_in_first is None
+                and self.previous_after_first is None and not self.needs_age)
+
     def matches(self, n: int, previous: date, episode: Item, dob: date | None,
                 cal: WorkingCalendar) -> bool | None:
         """True/False; None when it needs a date of birth the record lacks."""
@@ -105,34 +112,40 @@ class Schedule(CompiledRule):
             if not (held or firsts):
                 return
             start = (held or firsts)[0]
+        start_day = start.day
         targets = [t for t in self.target.items(view)
-                   if t.day >= start.day and (last_day is None or t.day <= last_day)
+                   if t.day >= start_day and (last_day is None or t.day <= last_day)
                    and t is not start]
         dob = view.date_of_birth
-        previous, prev_id, n, idx = start.day, start, 1, 0
+        choices = self.intervals
+        # a single line without conditions (most schedules): no table to consult each time
+        fixed = choices[0].interval if len(choices) == 1 and choices[0].unconditional else None
+        rule_id, add, n_targets = self.rule_id, cal.add, len(targets)
+        previous, prev_id, n, idx = start_day, start, 1, 0
+        # positional construction below: this loop makes most of a sweep's obligations
         while True:
-            interval = self._interval(n, previous, episode, dob, cal)
+            interval = fixed or self._interval(n, previous, episode, dob, cal)
             if interval is None:
                 return
             anchor = Item(prev_id.id, prev_id.type, previous, prev_id.at, None, {},
-                          prev_id.pointer, end=episode.end)
+                          prev_id.pointer, last_day)
             if isinstance(interval, str):
-                yield Obligation(self.rule_id, anchor, None, occurrence=n,
+                yield Obligation(rule_id, anchor, None, occurrence=n,
                                  fixed_status="insufficient_data", reason=interval)
                 return
-            due = cal.add(previous, interval)
+            due = add(previous, interval)
             if last_day is not None and due > last_day and (project_to is None
-                                                            or idx >= len(targets)):
+                                                            or idx >= n_targets):
                 return  # the episode ended before this one fell due
-            ob = Obligation(self.rule_id, anchor, due, unit=interval.unit, occurrence=n,
-                            clock_day=previous, limit=interval, stops=last_day)
-            if idx < len(targets):
-                ob.satisfy(targets[idx])
-                previous, prev_id = targets[idx].day, targets[idx]
+            if idx < n_targets:
+                done = targets[idx]
+                yield Obligation(rule_id, anchor, due, interval.unit, None, done.id, done.day,
+                                 done.at, n, None, None, None, previous, interval, [], last_day)
+                previous, prev_id = done.day, done
                 idx += 1
-                yield ob
             else:
-                yield ob
+                yield Obligation(rule_id, anchor, due, interval.unit, None, None, None, None, n,
+                                 None, None, None, previous, interval, [], last_day)
                 if project_to is None or n >= project_to:
                     return
                 previous = due

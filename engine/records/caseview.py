@@ -67,6 +67,8 @@ _NO_FIELDS: frozenset[str] = frozenset()
 MEETING_TYPES = frozenset({"icpc", "rcpc", "cin_review", "cla_review", "core_group", "ppm"})
 # A health assessment counts only when completed (or when no status is recorded).
 _COUNTING_HEALTH = (None, "completed")
+# the only types ``did_not_happen`` can be true of
+_MAYBE_NOT_HAPPENED = MEETING_TYPES | {"health_assessment"}
 
 
 def did_not_happen(ev: dict[str, Any]) -> bool:
@@ -123,28 +125,35 @@ class CaseView:
         self._episodes: dict[str, list[Item]] = {t: [] for t in episode_types}
         self._ids: dict[str, tuple[str, int]] | None = None
         self.short_breaks: list[ShortBreak] = []
+        # what evaluation derives from the view more than once (selections of items), kept
+        # for the case's other rules; the view never changes once built
+        self.memo: dict[Any, Any] = {}
 
         # the first date after as-of that anything in the record bears: on that day the case
         # view (and so possibly a finding) changes by the passing of time alone
         future: date | None = None
         events = self._events
         date_fields = EVENT_DATE_FIELDS
+        # a hot loop (every event of every case): locals, positional Items, and the
+        # did-not-happen test only for the types it concerns
+        maybe_not = _MAYBE_NOT_HAPPENED
+        timed: set[str] = set()  # the types with an event that carries a time
         for i, ev in enumerate(record["events"]):
             when = ev["date"]
             if type(when) is date:  # the common case, without the date-time conversions
-                day, at = when, None
+                day = when
+                at = None
             else:
-                day, at = local_day(when), None
+                day = local_day(when)
+                at = instant(when)
             if day > as_of:
                 if future is None or day < future:
                     future = day
                 continue
             kind = ev["type"]
             bucket = events.get(kind)
-            if bucket is None or did_not_happen(ev):
+            if bucket is None or (kind in maybe_not and did_not_happen(ev)):
                 continue
-            if at is None and type(when) is not date:
-                at = instant(when)
             fields = ev
             later = None
             for key in date_fields.get(kind, _NO_FIELDS):
@@ -161,11 +170,14 @@ class CaseView:
                 fields = dict(ev)
                 for key in later:
                     fields[key] = None
+            if at is not None:
+                timed.add(kind)
             bucket.append(Item(ev["id"], kind, day, at, ev.get("ref"), fields,
-                               f"/events/{i}", order=i))
-        for bucket in events.values():
+                               _POINTERS[i] if i < _N_POINTERS else f"/events/{i}", None, i))
+        # untimed events sort by (day, id): the same order as ``_event_key``, cheaper to key
+        for kind, bucket in events.items():
             if len(bucket) > 1:
-                bucket.sort(key=_event_key)
+                bucket.sort(key=_event_key if kind in timed else _day_id)
 
         episodes = record["episodes"]
         for ep in episodes:
@@ -282,6 +294,15 @@ class CaseView:
             return None
         return Item(data["id"], data["type"], data["start"], None, None, data,
                     f"/episodes/{i}", order=i)
+
+
+# the pointers of the first events, made once rather than for every event of every case
+_N_POINTERS = 1024
+_POINTERS = tuple(f"/events/{i}" for i in range(_N_POINTERS))
+
+
+def _day_id(it: Item) -> tuple[date, str]:
+    return (it.day, it.id)
 
 
 def _event_key(it: Item) -> tuple[date, float, str]:

@@ -20,9 +20,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal, NotRequired, get_type_hints
 
 from pydantic import (
-    BeforeValidator,
     ConfigDict,
     Discriminator,
+    PlainValidator,
     Tag,
     TypeAdapter,
     ValidationError,
@@ -88,8 +88,12 @@ def _date_or_datetime(value: Any) -> date | datetime:
                               "Input should be a date or a date-time")
 
 
-Day = Annotated[date, BeforeValidator(_date)]
-DateOrDateTime = Annotated[date | datetime, BeforeValidator(_date_or_datetime)]
+# Plain validators: the value ours return is final, with no second (strict date) validation
+# by pydantic after them; the schema still says date / date-time.
+Day = Annotated[date, PlainValidator(_date, json_schema_input_type=date)]
+DateOrDateTime = Annotated[date | datetime,
+                           PlainValidator(_date_or_datetime,
+                                          json_schema_input_type=date | datetime)]
 
 
 @with_config(_OPEN)

@@ -24,7 +24,7 @@ _LINE_SEPARATORS = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u20
 def json_line_safe(data: bytes) -> bytes:
     """JSON with U+2028/U+2029 escaped: valid JSON either way, but raw they end a line for
     JavaScript and for some line-by-line readers of ``findings.jsonl``."""
-    if b"\xe2\x80" not in data:
+    if b"\xe2" not in data:  # one byte: a memchr, far quicker than seeking the pair
         return data
     for raw, escaped in _LINE_SEPARATORS:
         data = data.replace(raw, escaped)
