@@ -682,9 +682,13 @@ def _rebase(conn: sqlite3.Connection, profile: str, succ: sqlite3.Row,
     rows += [(k, succ["pos"], succ["id"], *_GONE) for k, st in findings.items()
              if k not in want and st != _GONE]
     conn.executemany(f"INSERT INTO finding_changes VALUES ({', '.join('?' * 12)})", rows)
-    conn.executemany(f"INSERT INTO case_changes VALUES ({', '.join('?' * 9)})",
-                     [(profile, c, succ["pos"], succ["id"], *st)
-                      for c, st in want_cases.items() if cases.get(c) != st])
+    case_rows = [(profile, c, succ["pos"], succ["id"], *st)
+                 for c, st in want_cases.items() if cases.get(c) != st]
+    # a case only the run now before it holds: its findings were just marked gone at ``succ``
+    # above, so its digest no longer describes them (NULL: never equal, read them next time)
+    case_rows += [(profile, c, succ["pos"], succ["id"], *st[:4], None)
+                  for c, st in cases.items() if c not in want_cases and st[4] is not None]
+    conn.executemany(f"INSERT INTO case_changes VALUES ({', '.join('?' * 9)})", case_rows)
 
 
 @contextmanager
