@@ -85,18 +85,9 @@ class Schema1:
         if not item.evaluated or item.case_id is None:
             return
         doc = orjson.loads(item.line)
-        case_id, team = doc["case_id"], doc.get("team")
-        seen: set[str] = set()
-        for f in doc["findings"]:
+        team = doc.get("team")
+        for fid, case_id, f in history.case_findings(doc):
             anchor = f["anchor"]
-            fid = history.finding_id(case_id, f["rule"], anchor["id"], f.get("occurrence"),
-                                     anchor.get("member"))
-            if fid in seen:
-                n = 2
-                while f"{fid}~{n}" in seen:
-                    n += 1
-                fid = f"{fid}~{n}"
-            seen.add(fid)
             done = f.get("done") or {}
             self.rows.append((self.run_id, fid, case_id, f["rule"], anchor["id"],
                               anchor.get("date"), f.get("occurrence"), anchor.get("member"),
